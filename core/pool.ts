@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { DomainSchema } from './domain';
+
+/**
+ * A backbone pool file (versioned). Prices are USD per 1M tokens; the latency model gives a call's
+ * duration as ttft + n_in/prefill_tps + n_out/decode_tps (METHOD.md, Definitions).
+ */
+export const LatencyModelSchema = z.object({
+  ttftS: z.number().nonnegative(),
+  prefillTps: z.number().positive(),
+  decodeTps: z.number().positive(),
+});
+export type LatencyModel = z.infer<typeof LatencyModelSchema>;
+
+export const ProviderKindSchema = z.enum(['openai', 'anthropic', 'simulated']);
+export type ProviderKind = z.infer<typeof ProviderKindSchema>;
+
+/** Profile filled by profiling (or, for the simulated pool, by its cited public scores). */
+export const BackboneProfileSchema = z.object({
+  /** Ability per domain on the IRT logit scale (θ_{m,d}). */
+  ability: z.partialRecord(DomainSchema, z.number()),
+  /** Mean output tokens per call, per domain. */
+  meanOutputTokens: z.partialRecord(DomainSchema, z.number().positive()),
+});
+export type BackboneProfile = z.infer<typeof BackboneProfileSchema>;
+
+export const BackboneSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase id: letters, digits, . _ -'),
+  provider: ProviderKindSchema,
+  /** Model id sent to the provider. */
+  model: z.string().min(1),
+  /** OpenAI-compatible or Anthropic base URL; omitted means the provider's default. */
+  baseUrl: z.string().url().optional(),
+  /** Environment variable holding the API key (read only inside activities). */
+  apiKeyEnv: z.string().optional(),
+  priceInPerMTok: z.number().nonnegative(),
+  priceOutPerMTok: z.number().nonnegative(),
+  latency: LatencyModelSchema,
+  contextWindow: z.number().int().positive(),
+  /** Reasoning-style backbones are slower, more verbose and more accurate. */
+  reasoning: z.boolean().default(false),
+  profile: BackboneProfileSchema.optional(),
+});
+export type Backbone = z.infer<typeof BackboneSchema>;
+
+/** The subset of a backbone the workflow needs: pricing and latency for the ledger and deadline. */
+export type BackboneEconomics = Pick<
+  Backbone,
+  'id' | 'provider' | 'priceInPerMTok' | 'priceOutPerMTok' | 'latency' | 'contextWindow'
+>;
+
+export function callCostUsd(b: Pick<Backbone, 'priceInPerMTok' | 'priceOutPerMTok'>, inTok: number, outTok: number): number {
+  return (inTok * b.priceInPerMTok + outTok * b.priceOutPerMTok) / 1e6;
+}
+
+export function callLatencyS(lat: LatencyModel, inTok: number, outTok: number): number {
+  return lat.ttftS + inTok / lat.prefillTps + outTok / lat.decodeTps;
+}
