@@ -1,0 +1,72 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startOrReuseDevServer, type DevServer } from '../infra/dev-server';
+import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../workers/worker';
+import { installRuntime } from '../workers/runtime';
+
+export interface TemporalEnv {
+  client: Client;
+  address: string;
+  namespace: string;
+  /** Set when we started an embedded dev server. */
+  uiUrl?: string;
+  embedded: boolean;
+}
+
+/** The server the user configured (production path), or undefined for the embedded default. */
+export function configuredServer(): { address: string; namespace: string } | undefined {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) return undefined;
+  return { address, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' };
+}
+
+/**
+ * Runs `fn` with a Temporal client. With TEMPORAL_ADDRESS set it only connects (workers run
+ * elsewhere: `agentbalance worker`). Otherwise it starts or reuses the local dev server and runs an
+ * in-process worker, and stops whatever it started when `fn` settles or the process is interrupted.
+ */
+export async function withTemporal<T>(
+  fn: (env: TemporalEnv) => Promise<T>,
+  opts: { log?: (m: string) => void; keepWorkersOnInterrupt?: boolean } = {},
+): Promise<T> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const configured = configuredServer();
+  if (configured) {
+    const connection = await Connection.connect({ address: configured.address });
+    try {
+      const client = new Client({ connection, namespace: configured.namespace });
+      return await fn({ client, address: configured.address, namespace: configured.namespace, embedded: false });
+    } finally {
+      await connection.close();
+    }
+  }
+  installRuntime();
+  let server: DevServer | undefined;
+  let workers: RunningWorkers | undefined;
+  let nativeConn: NativeConnection | undefined;
+  let connection: Connection | undefined;
+  const cleanup = async () => {
+    await workers?.shutdown().catch(() => undefined);
+    await nativeConn?.close().catch(() => undefined);
+    await connection?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+  };
+  const onSignal = () => {
+    void cleanup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    server = await startOrReuseDevServer({ log });
+    if (server.owned) log(`agentbalance: started the Temporal dev server at ${server.address} (UI ${server.uiUrl})`);
+    nativeConn = await NativeConnection.connect({ address: server.address });
+    workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, address: server.address, namespace: 'default' }, nativeConn);
+    connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection, namespace: 'default' });
+    return await fn({ client, address: server.address, namespace: 'default', uiUrl: server.uiUrl, embedded: true });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}

@@ -1,0 +1,10 @@
+import path from 'node:path';
+
+/** The project root (this file lives in <root>/infra). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
+
+/** Where durable local state lives: the dev server's SQLite file, results, artifacts. */
+export function stateDir(): string {
+  return path.resolve(process.env.AGENTBALANCE_STATE_DIR ?? path.join(PROJECT_ROOT, '.state'));
+}

@@ -1,0 +1,18 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+
+let installed = false;
+
+/**
+ * Installs the Temporal Core runtime once per process: SDK log level, and optionally Temporal's
+ * own SDK metrics on a Prometheus endpoint of their own (kept apart from the product's metrics).
+ */
+export function installRuntime(opts: { logLevel?: LogLevel; sdkMetricsPort?: number } = {}): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({
+    logger: new DefaultLogger(opts.logLevel ?? 'WARN'),
+    ...(opts.sdkMetricsPort !== undefined
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${opts.sdkMetricsPort}` } } } }
+      : {}),
+  });
+}

@@ -1,0 +1,83 @@
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { MAIN_TASK_QUEUE, llmTaskQueue } from '../core/queues';
+import type { ProviderKind } from '../core/pool';
+import { callAgent } from '../activities/call-agent';
+import { gradeAnswer } from '../activities/grading';
+
+export interface WorkerConfig {
+  address: string;
+  namespace: string;
+  /** Concurrent activities on the main queue (grading, designing, stores). */
+  mainConcurrency: number;
+  /** Concurrent model calls per provider queue. */
+  llmConcurrency: number;
+  /** Optional provider rate limits in calls per second, enforced by Temporal across all workers. */
+  rateLimits: Partial<Record<ProviderKind, number>>;
+  providers: ProviderKind[];
+  /** Quiet the SDK's own logging in CLI use. */
+  identity?: string;
+}
+
+export const DEFAULT_WORKER_CONFIG: Omit<WorkerConfig, 'address' | 'namespace'> = {
+  mainConcurrency: 8,
+  llmConcurrency: 32,
+  rateLimits: {},
+  providers: ['simulated', 'openai', 'anthropic'],
+};
+
+let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundles workflow code once per process (webpack; a few seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  cachedBundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} },
+  });
+  return cachedBundle;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Resolves when every worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Creates and starts the main worker and one worker per provider queue on one connection. */
+export async function startWorkers(cfg: WorkerConfig, connection?: NativeConnection): Promise<RunningWorkers> {
+  const conn = connection ?? (await NativeConnection.connect({ address: cfg.address }));
+  const main = await Worker.create({
+    connection: conn,
+    namespace: cfg.namespace,
+    taskQueue: MAIN_TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: { gradeAnswer },
+    maxConcurrentActivityTaskExecutions: cfg.mainConcurrency,
+    ...(cfg.identity ? { identity: cfg.identity } : {}),
+  });
+  const llm = await Promise.all(
+    cfg.providers.map((p) =>
+      Worker.create({
+        connection: conn,
+        namespace: cfg.namespace,
+        taskQueue: llmTaskQueue(p),
+        activities: { callAgent },
+        maxConcurrentActivityTaskExecutions: cfg.llmConcurrency,
+        ...(cfg.rateLimits[p] !== undefined ? { maxTaskQueueActivitiesPerSecond: cfg.rateLimits[p] } : {}),
+        ...(cfg.identity ? { identity: cfg.identity } : {}),
+      }),
+    ),
+  );
+  const workers = [main, ...llm];
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    if (!connection) await conn.close();
+  });
+  return {
+    workers,
+    done,
+    shutdown: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}

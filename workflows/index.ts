@@ -1,0 +1,2 @@
+// Every workflow the main worker registers.
+export { runMas } from './run-mas';

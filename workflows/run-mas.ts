@@ -1,0 +1,342 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
+import type * as callAgentActivities from '../activities/call-agent';
+import type * as gradingActivities from '../activities/grading';
+import { MasSpecError, validateSpec } from '../core/dag';
+import { CostLedger, fairShare } from '../core/ledger';
+import {
+  RunMasInputSchema,
+  type AgentStatus,
+  type AgentTrace,
+  type MasAgent,
+  type RunMasInput,
+  type RunMasResult,
+} from '../core/mas';
+import { callCostUsd, callLatencyS, type Backbone } from '../core/pool';
+import { buildAgentPrompt, roughTokens, type PeerMessage } from '../core/prompt';
+import { llmTaskQueue, MAIN_TASK_QUEUE } from '../core/queues';
+
+/** Attempts per agent call (first try included); only 429/5xx/timeouts are retried. */
+export const MAX_ATTEMPTS = 4;
+/** Real seconds granted past the latency budget for cancellation to land before the fallback answer. */
+const HARD_DEADLINE_GRACE_S = 0.25;
+
+const grading = proxyActivities<typeof gradingActivities>({
+  taskQueue: MAIN_TASK_QUEUE,
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3 },
+});
+
+function llmActivities(backbone: Backbone) {
+  return proxyActivities<typeof callAgentActivities>({
+    taskQueue: llmTaskQueue(backbone.provider),
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '10 seconds',
+    // The workflow retries calls itself so each attempt is booked in the ledger.
+    retry: { maximumAttempts: 1 },
+    cancellationType: 'TRY_CANCEL',
+  });
+}
+
+interface AgentState {
+  trace: AgentTrace;
+  /** Output that arrived in time to be used downstream. */
+  usable: boolean;
+}
+
+/** Runs one multi-agent system for one query under enforced cost and latency budgets. */
+export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
+  const parsed = RunMasInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid runMas input: ${why}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  const { spec, budgets } = input;
+  const backbones = new Map(input.backbones.map((b) => [b.id, b]));
+  let index;
+  try {
+    index = validateSpec(spec, new Set(backbones.keys()));
+  } catch (e) {
+    if (e instanceof MasSpecError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidMasSpec');
+    throw e;
+  }
+  const agents = new Map(spec.agents.map((a) => [a.id, a]));
+  const missingRoles = spec.agents.filter((a) => a.systemPrompt === undefined && input.rolePrompts[a.role] === undefined);
+  if (missingRoles.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid MAS spec: no prompt for role(s) ${missingRoles.map((a) => `"${a.role}" (agent "${a.id}")`).join(', ')}`,
+      'InvalidMasSpec',
+    );
+  }
+
+  const domain = input.task?.domain;
+  const bb = (a: MasAgent): Backbone => backbones.get(a.backbone)!;
+  const persona = (a: MasAgent): string => a.systemPrompt ?? input.rolePrompts[a.role]!;
+  const wantedMaxTokens = (a: MasAgent): number => {
+    if (a.maxTokens !== undefined) return a.maxTokens;
+    const mean = domain ? bb(a).profile?.meanOutputTokens[domain] : undefined;
+    return mean !== undefined ? Math.min(8192, Math.max(256, Math.ceil(3 * mean))) : 1024;
+  };
+  const simulated = spec.agents.some((a) => bb(a).provider === 'simulated');
+  const realProvider = spec.agents.some((a) => bb(a).provider !== 'simulated');
+  // Real seconds per modelled second: real providers run in real time; the simulated pool waits
+  // timeFactor real seconds per simulated second (0: no waiting, deadlines use the modelled clock).
+  const scale = realProvider ? 1 : (input.simulation?.timeFactor ?? 0);
+
+  // Worst-case cost of each call, to divide the budget fairly between calls not yet made.
+  const worstCaseUsd = new Map<string, number>();
+  for (const a of spec.agents) {
+    const inTok =
+      roughTokens(persona(a) + input.query) + index.preds.get(a.id)!.reduce((s, p) => s + wantedMaxTokens(agents.get(p)!), 0);
+    worstCaseUsd.set(a.id, callCostUsd(bb(a), inTok, wantedMaxTokens(a)));
+  }
+  const notStarted = new Set(spec.agents.map((a) => a.id));
+
+  // Latency budget. The decision agent needs time to answer, so other agents must be done by a
+  // soft deadline that leaves it its predicted latency on a modest answer.
+  const latencyBudget = budgets.maxLatencyS;
+  const decisionAgent = agents.get(spec.decision)!;
+  const decisionReserveS = callLatencyS(
+    bb(decisionAgent).latency,
+    roughTokens(persona(decisionAgent) + input.query) + 64 * index.preds.get(spec.decision)!.length,
+    Math.min(128, wantedMaxTokens(decisionAgent)),
+  );
+  const softDeadlineS = latencyBudget === undefined ? Infinity : Math.max(0, latencyBudget - decisionReserveS);
+  const hardDeadlineS = latencyBudget ?? Infinity;
+
+  const ledger = new CostLedger(budgets.maxCostUsd);
+  const states = new Map<string, AgentState>();
+  let deadlineHit = false;
+  let budgetExhausted = false;
+
+  // Real-time enforcement: cancel outstanding calls when the (scaled) deadlines pass.
+  const workersScope = new CancellationScope();
+  const decisionScope = new CancellationScope();
+  if (latencyBudget !== undefined && scale > 0) {
+    void CancellationScope.nonCancellable(async () => {
+      await sleep(Math.max(1, softDeadlineS * scale * 1000));
+      workersScope.cancel();
+    });
+    void CancellationScope.nonCancellable(async () => {
+      await sleep(Math.max(1, (hardDeadlineS * scale + HARD_DEADLINE_GRACE_S) * 1000));
+      decisionScope.cancel();
+    });
+  }
+
+  const runAgent = async (a: MasAgent): Promise<AgentState> => {
+    const isDecision = a.id === spec.decision;
+    const backbone = bb(a);
+    const preds = index.preds.get(a.id)!.map((p) => states.get(p)!);
+    let clockS = Math.max(0, ...preds.map((p) => p.trace.finishS));
+    const deadlineS = isDecision ? hardDeadlineS : softDeadlineS;
+    const trace: AgentTrace = {
+      id: a.id,
+      role: a.role,
+      backbone: a.backbone,
+      status: 'ok',
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      latencyS: 0,
+      startS: clockS,
+      finishS: clockS,
+      maxTokens: 0,
+      attempts: 0,
+    };
+    const done = (status: AgentStatus, extra: Partial<AgentTrace> = {}): AgentState => {
+      notStarted.delete(a.id);
+      Object.assign(trace, { status, finishS: Math.max(trace.finishS, clockS) }, extra);
+      return { trace, usable: status === 'ok' };
+    };
+    const scope = isDecision ? decisionScope : workersScope;
+    if (clockS >= deadlineS || (scope.consideredCancelled && !isDecision)) {
+      deadlineHit = true;
+      return done('skipped_deadline');
+    }
+    const peers: PeerMessage[] = preds
+      .filter((p) => p.usable)
+      .map((p) => ({ agentId: p.trace.id, role: p.trace.role, text: p.trace.text ?? '' }));
+    const prompt = buildAgentPrompt(persona(a), input.query, peers);
+    const act = llmActivities(backbone);
+
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      trace.attempts = attempt;
+      const key = `${a.id}#${attempt}`;
+      const pending = [...notStarted].map((id) => worstCaseUsd.get(id)!);
+      const capUsd = ledger.reserve(key, fairShare(ledger.available(), worstCaseUsd.get(a.id)!, pending));
+      try {
+        const res = await scope.run(() =>
+          act.callAgent({
+            agentId: a.id,
+            role: a.role,
+            backbone,
+            system: prompt.system,
+            messages: prompt.messages,
+            wantedMaxTokens: wantedMaxTokens(a),
+            temperature: 0.7,
+            ...(budgets.maxCostUsd !== undefined ? { costCapUsd: capUsd } : {}),
+            ...(Number.isFinite(deadlineS) ? { secondsLeft: deadlineS - clockS } : {}),
+            ...(simulated
+              ? {
+                  simulation: {
+                    ...(input.task ? { task: input.task } : {}),
+                    seed: `${input.simulation?.seed ?? '0'}/${a.id}/${attempt}`,
+                    peerTexts: peers.map((p) => p.text),
+                    timeFactor: input.simulation?.timeFactor ?? 0,
+                    rate429: input.simulation?.rate429 ?? 0,
+                    rate5xx: input.simulation?.rate5xx ?? 0,
+                  },
+                }
+              : {}),
+          }),
+        );
+        if (res.status !== 'ok') {
+          ledger.settle(key, 0);
+          if (res.status === 'skipped_budget') budgetExhausted = true;
+          else deadlineHit = true;
+          return done(res.status, { inputTokens: res.inputTokens });
+        }
+        ledger.settle(key, res.costUsd);
+        clockS += res.latencyS;
+        const arrivedInTime = clockS <= deadlineS;
+        if (!arrivedInTime) deadlineHit = true;
+        return done(arrivedInTime ? 'ok' : 'cancelled_deadline', {
+          inputTokens: trace.inputTokens + res.usage.inputTokens,
+          outputTokens: trace.outputTokens + res.usage.outputTokens,
+          costUsd: trace.costUsd + res.costUsd,
+          latencyS: trace.latencyS + res.latencyS,
+          maxTokens: res.maxTokens,
+          text: res.text,
+        });
+      } catch (err) {
+        if (isCancellation(err)) {
+          // Cancelled by the deadline: the provider may have billed part of the call; its usage is
+          // unknown to us, so the reservation (an upper bound) is booked.
+          ledger.settle(key, capUsd === Infinity ? 0 : capUsd);
+          trace.costUsd += capUsd === Infinity ? 0 : capUsd;
+          deadlineHit = true;
+          clockS = Math.max(clockS, deadlineS);
+          return done('cancelled_deadline');
+        }
+        const failure = describeFailure(err);
+        ledger.settle(key, failure.costUsd);
+        trace.costUsd += failure.costUsd;
+        if (!failure.retryable || attempt === MAX_ATTEMPTS) return done('failed', { error: failure.message });
+        // Honour the provider's retry-after; otherwise exponential backoff from 1 s.
+        const waitS = failure.retryAfterS ?? 2 ** (attempt - 1);
+        clockS += waitS;
+        if (clockS >= deadlineS) {
+          deadlineHit = true;
+          return done('skipped_deadline', { error: failure.message });
+        }
+        if (scale > 0 || realProvider) await scope.run(() => sleep(waitS * Math.max(scale, realProvider ? 1 : 0) * 1000));
+      }
+    }
+    return done('failed');
+  };
+
+  // Each agent starts as soon as all its predecessors have settled; independent agents overlap.
+  const running = new Map<string, Promise<AgentState>>();
+  for (const id of index.order) {
+    const a = agents.get(id)!;
+    const before = index.preds.get(id)!.map((p) => running.get(p)!);
+    running.set(
+      id,
+      Promise.all(before).then(async () => {
+        const s = await runAgent(a).catch((err: unknown): AgentState => {
+          // A cancelled sleep between retries lands here.
+          if (isCancellation(err)) {
+            deadlineHit = true;
+            return { trace: { ...emptyTrace(a), status: 'cancelled_deadline' }, usable: false };
+          }
+          throw err;
+        });
+        states.set(id, s);
+        return s;
+      }),
+    );
+  }
+  await Promise.all(running.values());
+
+  const decision = states.get(spec.decision)!;
+  let answer: string;
+  if (decision.usable) {
+    answer = decision.trace.text ?? '';
+  } else {
+    answer = bestFinishedAnswer([...states.values()], backbones, domain);
+  }
+  const traces = spec.agents.map((a) => states.get(a.id)!.trace);
+  // The answer is available when the last call settles, or at the deadline if we gave up waiting.
+  const latencyS = Math.min(hardDeadlineS, Math.max(...traces.map((t) => t.finishS)));
+
+  let correct: boolean | undefined;
+  if (input.task) {
+    const g = await grading.gradeAnswer(input.task, answer);
+    correct = g.correct;
+  }
+  return {
+    answer,
+    ...(correct !== undefined ? { correct } : {}),
+    costUsd: ledger.spentUsd,
+    latencyS,
+    deadlineHit,
+    budgetExhausted,
+    simulated,
+    agents: traces,
+    topology: {
+      agents: spec.agents.map((a) => ({ id: a.id, role: a.role, backbone: a.backbone })),
+      edges: spec.edges.map(([f, t]) => [f, t] as [string, string]),
+    },
+  };
+}
+
+function emptyTrace(a: MasAgent): AgentTrace {
+  return {
+    id: a.id, role: a.role, backbone: a.backbone, status: 'failed', inputTokens: 0, outputTokens: 0,
+    costUsd: 0, latencyS: 0, startS: 0, finishS: 0, maxTokens: 0, attempts: 0,
+  };
+}
+
+interface FailureInfo {
+  message: string;
+  retryable: boolean;
+  retryAfterS?: number;
+  costUsd: number;
+}
+
+function describeFailure(err: unknown): FailureInfo {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type === 'ProviderError') {
+      const d = (cause.details?.[0] ?? {}) as Partial<callAgentActivities.CallFailureDetails>;
+      return {
+        message: cause.message,
+        retryable: d.retryable === true,
+        ...(typeof d.retryAfterS === 'number' ? { retryAfterS: d.retryAfterS } : {}),
+        costUsd: typeof d.costUsd === 'number' ? d.costUsd : 0,
+      };
+    }
+    // Timeouts (a dead worker stops heartbeating) and unexpected activity errors: retry.
+    return { message: cause?.message ?? err.message, retryable: true, costUsd: 0 };
+  }
+  return { message: err instanceof Error ? err.message : String(err), retryable: false, costUsd: 0 };
+}
+
+/** When the decision agent could not answer in time: the finished answer from the strongest backbone. */
+function bestFinishedAnswer(states: AgentState[], backbones: Map<string, Backbone>, domain: string | undefined): string {
+  const finished = states.filter((s) => s.usable && s.trace.text);
+  if (finished.length === 0) return '';
+  const ability = (s: AgentState): number => {
+    const p = backbones.get(s.trace.backbone)?.profile?.ability;
+    return domain && p ? (p[domain as keyof typeof p] ?? 0) : 0;
+  };
+  finished.sort((x, y) => ability(y) - ability(x) || y.trace.finishS - x.trace.finishS);
+  return finished[0]!.trace.text!;
+}
