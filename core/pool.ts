@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainSchema } from './domain';
+import { BenchmarkIdSchema, DomainSchema } from './domain';
 
 /**
  * A backbone pool file (versioned). Prices are USD per 1M tokens; the latency model gives a call's
@@ -24,6 +24,19 @@ export const BackboneProfileSchema = z.object({
 });
 export type BackboneProfile = z.infer<typeof BackboneProfileSchema>;
 
+/** A public benchmark score (accuracy in [0, 1]); `derived` marks an estimate where no public figure exists. */
+export const CitedScoreSchema = z
+  .object({
+    value: z.number().min(0).max(1),
+    derived: z.boolean().default(false),
+    /** Key into the pool file's `sources`. */
+    source: z.string().optional(),
+    /** How the figure was obtained (metric variant, or the derivation rule). */
+    note: z.string().optional(),
+  })
+  .strict();
+export type CitedScore = z.infer<typeof CitedScoreSchema>;
+
 export const BackboneSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase id: letters, digits, . _ -'),
   provider: ProviderKindSchema,
@@ -40,6 +53,10 @@ export const BackboneSchema = z.object({
   /** Reasoning-style backbones are slower, more verbose and more accurate. */
   reasoning: z.boolean().default(false),
   profile: BackboneProfileSchema.optional(),
+  /** Public accuracy per benchmark; the simulated pool is calibrated to reproduce it. */
+  citedAccuracy: z.partialRecord(BenchmarkIdSchema, CitedScoreSchema).optional(),
+  /** Keys of the pool file's `sources` behind this backbone's prices, latencies and scores. */
+  sources: z.array(z.string()).optional(),
 });
 export type Backbone = z.infer<typeof BackboneSchema>;
 

@@ -19,12 +19,18 @@ export interface ChatRequest {
    * to emit real right-or-wrong text (graded later by the real grader) and the role for lengths.
    */
   simulation?: {
-    task: Task;
+    /** The benchmark item; absent for a free-form query (the simulator then answers generically). */
+    task?: Task;
     role: string;
     /** Seed for this call; the same seed gives the same output. */
     seed: string;
     /** Answers of predecessor agents, for the peer effect. */
     peerTexts: string[];
+    /** Real seconds waited per modelled second (0: no waiting). Default 0. */
+    timeFactor?: number;
+    /** Probability of an injected 429 / transient 5xx for this call. Default 0. */
+    rate429?: number;
+    rate5xx?: number;
   };
 }
 
