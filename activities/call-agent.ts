@@ -6,7 +6,7 @@ import type { Task } from '../core/task';
 import { maxTokensWithinCost, maxTokensWithinTime } from '../core/ledger';
 import { countChatTokens } from '../core/tokens';
 import { getProvider } from './providers';
-import { ProviderError, type ChatMessage, type ChatUsage } from './providers/types';
+import { ProviderError, type ChatMessage, type ChatUsage, type Provider } from './providers/types';
 
 export interface CallAgentInput {
   agentId: string;
@@ -63,8 +63,18 @@ function inputTokenBound(backbone: Backbone, counted: number): number {
   return backbone.provider === 'simulated' ? counted : Math.ceil(counted * 1.1) + 16;
 }
 
+/**
+ * Builds the model-call activity over a provider resolver (tests resolve to a scripted provider;
+ * the product resolves to the real registry).
+ */
+export function makeCallAgent(resolve: (b: Backbone) => Provider): (input: CallAgentInput) => Promise<CallAgentResult> {
+  return (input) => callAgentWith(resolve(input.backbone), input);
+}
+
 /** One agent's model call: caps max_tokens by the cost and time left, calls the provider, reports usage. */
-export async function callAgent(input: CallAgentInput): Promise<CallAgentResult> {
+export const callAgent = makeCallAgent((b) => getProvider(b.provider));
+
+async function callAgentWith(provider: Provider, input: CallAgentInput): Promise<CallAgentResult> {
   const ctx = Context.current();
   const b = input.backbone;
   const inputTokens = inputTokenBound(b, countChatTokens(input.system, input.messages));
@@ -73,7 +83,6 @@ export async function callAgent(input: CallAgentInput): Promise<CallAgentResult>
   const maxTokens = maxTokensWithinTime(input.secondsLeft ?? Infinity, inputTokens, b.latency, byCost);
   if (maxTokens < 1) return { status: 'skipped_deadline', inputTokens, maxTokens: 0 };
 
-  const provider = getProvider(b.provider);
   // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this call.
   const beat = setInterval(() => ctx.heartbeat(), 1000);
   try {
@@ -83,10 +92,10 @@ export async function callAgent(input: CallAgentInput): Promise<CallAgentResult>
       maxTokens,
       temperature: input.temperature,
       signal: ctx.cancellationSignal,
-      ...(input.simulation?.task
+      ...(input.simulation
         ? {
             simulation: {
-              task: input.simulation.task,
+              ...(input.simulation.task ? { task: input.simulation.task } : {}),
               role: input.role,
               seed: input.simulation.seed,
               peerTexts: input.simulation.peerTexts,

@@ -44,14 +44,23 @@ export interface RunningWorkers {
 }
 
 /** Creates and starts the main worker and one worker per provider queue on one connection. */
-export async function startWorkers(cfg: WorkerConfig, connection?: NativeConnection): Promise<RunningWorkers> {
+export interface ActivityOverrides {
+  callAgent?: typeof callAgent;
+  gradeAnswer?: typeof gradeAnswer;
+}
+
+export async function startWorkers(
+  cfg: WorkerConfig,
+  connection?: NativeConnection,
+  overrides: ActivityOverrides = {},
+): Promise<RunningWorkers> {
   const conn = connection ?? (await NativeConnection.connect({ address: cfg.address }));
   const main = await Worker.create({
     connection: conn,
     namespace: cfg.namespace,
     taskQueue: MAIN_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: { gradeAnswer },
+    activities: { gradeAnswer: overrides.gradeAnswer ?? gradeAnswer },
     maxConcurrentActivityTaskExecutions: cfg.mainConcurrency,
     ...(cfg.identity ? { identity: cfg.identity } : {}),
   });
@@ -61,7 +70,7 @@ export async function startWorkers(cfg: WorkerConfig, connection?: NativeConnect
         connection: conn,
         namespace: cfg.namespace,
         taskQueue: llmTaskQueue(p),
-        activities: { callAgent },
+        activities: { callAgent: overrides.callAgent ?? callAgent },
         maxConcurrentActivityTaskExecutions: cfg.llmConcurrency,
         ...(cfg.rateLimits[p] !== undefined ? { maxTaskQueueActivitiesPerSecond: cfg.rateLimits[p] } : {}),
         ...(cfg.identity ? { identity: cfg.identity } : {}),

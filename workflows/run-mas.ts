@@ -206,7 +206,11 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
         ledger.settle(key, res.costUsd);
         clockS += res.latencyS;
         const arrivedInTime = clockS <= deadlineS;
-        if (!arrivedInTime) deadlineHit = true;
+        if (!arrivedInTime) {
+          // Too late to be used: downstream agents stopped waiting for it at the deadline.
+          deadlineHit = true;
+          clockS = deadlineS;
+        }
         return done(arrivedInTime ? 'ok' : 'cancelled_deadline', {
           inputTokens: trace.inputTokens + res.usage.inputTokens,
           outputTokens: trace.outputTokens + res.usage.outputTokens,

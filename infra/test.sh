@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is missing, type-checks, runs every test file
+# with node's test runner against a real Temporal dev server.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash infra/bootstrap.sh
+echo "== typecheck" >&2
+npx tsc --noEmit -p .
+echo "== tests" >&2
+# One file at a time: the machine has 2 cores and Temporal test files each start a dev server.
+node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/temporal/*.test.ts

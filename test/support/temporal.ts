@@ -1,0 +1,30 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
+import { findOrInstallTemporalCli } from '../../infra/temporal-cli';
+import { installRuntime } from '../../workers/runtime';
+
+/**
+ * A real Temporal dev server for one test file: the CLI the project builds (or one on PATH, or the
+ * server .ci/run started when TEMPORAL_TEST_ADDRESS is set), never an in-process fake.
+ */
+export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+  installRuntime({ logLevel: 'ERROR' });
+  const existing = process.env.TEMPORAL_TEST_ADDRESS;
+  if (existing) return TestWorkflowEnvironment.createFromExistingServer({ address: existing });
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: findOrInstallTemporalCli() },
+      ip: '127.0.0.1',
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+export function nativeConnection(env: TestWorkflowEnvironment): NativeConnection {
+  return env.nativeConnection;
+}
+
+/** A unique id so reruns against a shared server never collide. */
+export function uid(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
