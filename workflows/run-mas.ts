@@ -26,6 +26,8 @@ import { llmTaskQueue, MAIN_TASK_QUEUE } from '../core/queues';
 export const MAX_ATTEMPTS = 4;
 /** Real seconds granted past the latency budget for cancellation to land before the fallback answer. */
 const HARD_DEADLINE_GRACE_S = 0.25;
+/** Real seconds set aside for dispatching the decision agent's activity after the soft deadline. */
+const ORCHESTRATION_RESERVE_REAL_S = 0.3;
 
 const grading = proxyActivities<typeof gradingActivities>({
   taskQueue: MAIN_TASK_QUEUE,
@@ -108,7 +110,10 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
     roughTokens(persona(decisionAgent) + input.query) + 64 * index.preds.get(spec.decision)!.length,
     Math.min(128, wantedMaxTokens(decisionAgent)),
   );
-  const softDeadlineS = latencyBudget === undefined ? Infinity : Math.max(0, latencyBudget - decisionReserveS);
+  // In real time, scheduling the decision call through Temporal also takes a little wall time.
+  const orchestrationReserveS = scale > 0 ? ORCHESTRATION_RESERVE_REAL_S / scale : 0;
+  const softDeadlineS =
+    latencyBudget === undefined ? Infinity : Math.max(0, latencyBudget - decisionReserveS - orchestrationReserveS);
   const hardDeadlineS = latencyBudget ?? Infinity;
 
   const ledger = new CostLedger(budgets.maxCostUsd);
