@@ -1,0 +1,79 @@
+/**
+ * Deterministic profile/train/test splits. Each id is placed by a seeded hash of the id alone, so
+ * adding or removing items never moves the others (unlike shuffling a list). Pure: no node:crypto,
+ * so workflows can use it too.
+ */
+import { z } from 'zod';
+
+/** 32-bit FNV-1a over UTF-16 code units with a murmur3 finaliser (good avalanche for short ids). */
+export function hash32(text: string, seed = 0): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A uniform number in [0, 1) from the seed and the id. */
+export function unitHash(seed: string, id: string): number {
+  // 53 bits from two independent 32-bit hashes
+  const hi = hash32(`${seed}\u0000${id}`, 0x9e3779b9) >>> 11; // 21 bits
+  const lo = hash32(`${seed}\u0000${id}`, 0x7f4a7c15); // 32 bits
+  return (hi * 2 ** 32 + lo) / 2 ** 53;
+}
+
+/** 64-bit hex digest (two 32-bit hashes), for fingerprints. */
+export function hashHex(text: string): string {
+  const a = hash32(text, 0x2545f491).toString(16).padStart(8, '0');
+  const b = hash32(text, 0x6a09e667).toString(16).padStart(8, '0');
+  return a + b;
+}
+
+export const SplitFractionsSchema = z
+  .object({
+    profile: z.number().min(0).max(1),
+    train: z.number().min(0).max(1),
+  })
+  .strict()
+  .refine((f) => f.profile + f.train <= 1 + 1e-12, { message: 'profile + train must not exceed 1' });
+export type SplitFractions = z.infer<typeof SplitFractionsSchema>;
+
+export interface Split {
+  profile: string[];
+  train: string[];
+  test: string[];
+}
+
+/**
+ * Splits ids into profile / train / test (the rest) by a seeded hash. Ids keep their input order
+ * within each part; duplicates are dropped.
+ */
+export function splitIds(taskIds: readonly string[], seed: string, fractions: SplitFractions): Split {
+  const f = SplitFractionsSchema.parse(fractions);
+  const out: Split = { profile: [], train: [], test: [] };
+  const seen = new Set<string>();
+  for (const id of taskIds) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const u = unitHash(seed, id);
+    if (u < f.profile) out.profile.push(id);
+    else if (u < f.profile + f.train) out.train.push(id);
+    else out.test.push(id);
+  }
+  return out;
+}
+
+/**
+ * A short digest of a split's membership (order-independent), to store next to results so that
+ * numbers from different splits are never compared by accident.
+ */
+export function splitFingerprint(split: Split): string {
+  const part = (ids: readonly string[]): string => [...ids].sort().join('\n');
+  return `split-${hashHex(`profile\n${part(split.profile)}\ntrain\n${part(split.train)}\ntest\n${part(split.test)}`)}`;
+}
