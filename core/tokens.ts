@@ -21,9 +21,11 @@ function getEncoder(): Tiktoken {
   return encoder;
 }
 
-// Prompts repeat (system personas, the same question for several agents), so counts are memoised.
-const CACHE_LIMIT = 2000;
+// Prompts repeat (system personas, the same question for several agents), so counts are memoised,
+// within a bound on the characters held.
+const CACHE_MAX_CHARS = 4_000_000;
 const cache = new Map<string, number>();
+let cachedChars = 0;
 
 /** Tokens in `text`; special-token markers in user text are counted as plain text, never rejected. */
 export function countTokens(text: string): number {
@@ -31,8 +33,14 @@ export function countTokens(text: string): number {
   const hit = cache.get(text);
   if (hit !== undefined) return hit;
   const n = getEncoder().encode(text, [], []).length;
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(text, n);
+  if (cachedChars + text.length > CACHE_MAX_CHARS) {
+    cache.clear();
+    cachedChars = 0;
+  }
+  if (text.length <= CACHE_MAX_CHARS / 100) {
+    cache.set(text, n);
+    cachedChars += text.length;
+  }
   return n;
 }
 

@@ -1,0 +1,39 @@
+import type { ProviderKind } from '../../core/pool';
+import { AnthropicProvider } from './anthropic';
+import { OpenAIProvider, type RealProviderOptions } from './openai';
+import { SimulatedProvider } from './simulated';
+import type { Provider } from './types';
+
+export { assertApiKeys, MissingApiKeyError, DEFAULT_API_KEY_ENV, apiKeyEnvFor } from './keys';
+export { ProviderError, isRetryableStatus } from './types';
+export type { Provider, ChatRequest, ChatResponse, ChatUsage, ChatMessage } from './types';
+export type { RealProviderOptions } from './openai';
+
+export type ProviderOptions = RealProviderOptions;
+
+const shared = new Map<ProviderKind, Provider>();
+
+function create(kind: ProviderKind, options: ProviderOptions): Provider {
+  switch (kind) {
+    case 'openai':
+      return new OpenAIProvider(options);
+    case 'anthropic':
+      return new AnthropicProvider(options);
+    case 'simulated':
+      return new SimulatedProvider();
+  }
+}
+
+/**
+ * The provider for a backbone's `provider` field. Without options one instance per kind is shared
+ * (providers are stateless; keys are read per call); with options a fresh one is made.
+ */
+export function getProvider(kind: ProviderKind, options?: ProviderOptions): Provider {
+  if (options) return create(kind, options);
+  let p = shared.get(kind);
+  if (!p) {
+    p = create(kind, {});
+    shared.set(kind, p);
+  }
+  return p;
+}
