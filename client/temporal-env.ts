@@ -40,7 +40,7 @@ export async function withTemporal<T>(
       await connection.close();
     }
   }
-  installRuntime();
+  installRuntime({ logLevel: 'ERROR' });
   let server: DevServer | undefined;
   let workers: RunningWorkers | undefined;
   let nativeConn: NativeConnection | undefined;

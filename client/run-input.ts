@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { BenchmarkIdSchema, BENCHMARK_DOMAIN, DomainSchema, type BenchmarkId, type Domain } from '../core/domain';
+import { MasSpecSchema, type Budgets, type MasSpec, type RunMasInput, type SimulationOptions } from '../core/mas';
+import type { PoolFile } from '../core/pool-file';
+import type { Task } from '../core/task';
+import { DECISION_ROLE_ID, rolePrompts, rolesFor } from '../core/roles';
+import { loadBenchmark } from '../activities/datasets';
+import { UserError } from './errors';
+
+/** A MAS spec file: the spec plus the pool it draws on and the domain of its role prompts. */
+export const SpecFileSchema = MasSpecSchema.extend({
+  pool: z.string().optional(),
+  domain: DomainSchema.optional(),
+});
+export type SpecFile = z.infer<typeof SpecFileSchema>;
+
+export async function readSpecFile(file: string): Promise<SpecFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`cannot read spec file ${file}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = SpecFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new UserError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The MAS a newcomer gets with no configuration: two cheap workers of the domain's first roles
+ * feeding a mid-priced decision agent, all from the default simulated pool.
+ */
+export function defaultMas(domain: Domain): MasSpec {
+  const [r1, r2] = rolesFor(domain);
+  return {
+    agents: [
+      { id: r1!.id, role: r1!.id, backbone: 'gpt-4.1-nano' },
+      { id: r2!.id, role: r2!.id, backbone: 'llama-3.1-8b' },
+      { id: DECISION_ROLE_ID, role: DECISION_ROLE_ID, backbone: 'gpt-4o-mini' },
+    ],
+    edges: [
+      [r1!.id, DECISION_ROLE_ID],
+      [r2!.id, DECISION_ROLE_ID],
+    ],
+    decision: DECISION_ROLE_ID,
+  };
+}
+
+export async function loadTask(benchmark: string, index: number, dataPath?: string): Promise<Task> {
+  const id = BenchmarkIdSchema.safeParse(benchmark);
+  if (!id.success) throw new UserError(`unknown benchmark "${benchmark}"; known: ${BenchmarkIdSchema.options.join(', ')}`);
+  const { tasks } = await loadBenchmark(id.data, dataPath);
+  const task = tasks[index];
+  if (!Number.isInteger(index) || index < 0 || !task) {
+    throw new UserError(`--index must be an integer in 0..${tasks.length - 1} for ${benchmark}`);
+  }
+  return task;
+}
+
+/** Assembles a runMas input: the backbones the spec uses and every role prompt it needs. */
+export function buildRunInput(args: {
+  pool: PoolFile;
+  spec: MasSpec;
+  query: string;
+  task?: Task;
+  domain: Domain;
+  benchmark?: BenchmarkId;
+  budgets: Budgets;
+  simulation: SimulationOptions;
+}): RunMasInput {
+  const byId = new Map(args.pool.backbones.map((b) => [b.id, b]));
+  const missing = args.spec.agents.filter((a) => !byId.has(a.backbone)).map((a) => a.backbone);
+  if (missing.length > 0) {
+    throw new UserError(`backbone(s) ${[...new Set(missing)].join(', ')} not in pool ${args.pool.name}; see \`agentbalance pool list\``);
+  }
+  const used = [...new Set(args.spec.agents.map((a) => a.backbone))].map((id) => byId.get(id)!);
+  return {
+    query: args.query,
+    ...(args.task ? { task: args.task } : {}),
+    spec: args.spec,
+    budgets: args.budgets,
+    backbones: used,
+    rolePrompts: rolePrompts(args.domain, args.benchmark),
+    simulation: args.simulation,
+  };
+}
+
+export function domainOf(benchmark: BenchmarkId | undefined, fallback: Domain): Domain {
+  return benchmark ? BENCHMARK_DOMAIN[benchmark] : fallback;
+}
