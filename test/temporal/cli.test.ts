@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const BIN = path.resolve(__dirname, '../../bin/agentbalance.cjs');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const e: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete e.TEMPORAL_ADDRESS;
+  return spawnSync(process.execPath, [BIN, ...args], { env: e, encoding: 'utf8', timeout: 120_000 });
+}
+
+test('bad input: exit 2 and one line on stderr, no stack trace', () => {
+  for (const args of [
+    ['run', '--query', 'x', '--max-cost', '-1'],
+    ['run', '--query', 'x', '--max-latency', 'abc'],
+    ['run'],
+    ['run', '--benchmark', 'nope', '--index', '0'],
+    ['run', '--spec', '/does/not/exist.json'],
+  ]) {
+    const r = cli(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+  }
+});
+
+test('run on the embedded defaults: starts the dev server and a worker, prints the JSON contract, stops what it started', () => {
+  const state = mkdtempSync(path.join(os.tmpdir(), 'ab-state-'));
+  try {
+    const r = cli(['run', '--benchmark', 'sample-math', '--index', '2', '--max-cost', '0.001', '--max-latency', '20', '--json'], {
+      AGENTBALANCE_STATE_DIR: state,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const k of ['answer', 'costUsd', 'latencyS', 'deadlineHit', 'budgetExhausted', 'agents', 'simulated']) assert.ok(k in out, `missing ${k}`);
+    assert.equal(out.simulated, true);
+    assert.ok((out.costUsd as number) <= 0.001);
+    assert.ok(Array.isArray(out.agents) && out.agents.length === 3);
+    assert.equal(typeof out.correct, 'boolean');
+    // The embedded server is gone again: a second probe on its port finds nothing.
+    const probe = spawnSync('bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/7233'], { encoding: 'utf8' });
+    assert.notEqual(probe.status, 0, 'the dev server this command started is still listening');
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+});
