@@ -60,6 +60,10 @@ function lastOptionPosition(text: string, opt: string): number {
   return best;
 }
 
+/** Words after which a standalone `A`/`I` is an option being discussed, not the article or pronoun. */
+const CHOICE_FOLLOWER =
+  /^\s+(?:is|was|seems|appears|looks|fits|matches|and|or|because|since|would|should|could|must|can|has|remains|also|only|best|correct|wrong|right|incorrect)\b/;
+
 export function extractChoice(text: string, options: readonly string[]): string | null {
   const letters = optionLetters(options.length > 0 ? options.length : 5);
   const cls = `[${letters.join('')}]`;
@@ -90,13 +94,14 @@ export function extractChoice(text: string, options: readonly string[]): string 
   if (explicit) return explicit;
 
   // 2. the last parenthesised letter
-  const paren = [...text.matchAll(new RegExp(String.raw`\((${cls})\)`, 'g'))].pop();
+  // not `P(B)`: a letter in parentheses right after a word is notation, not a choice
+  const paren = [...text.matchAll(new RegExp(String.raw`(?<!\w)\((${cls})\)`, 'g'))].pop();
   if (paren?.[1]) return paren[1];
 
   // 3. the last standalone letter that is not the article "A" or the pronoun "I"
   const standalone = [...text.matchAll(new RegExp(String.raw`(?<![\w'’-])(${cls})(?![\w'’-])`, 'g'))].filter((m) => {
     const after = text.slice((m.index ?? 0) + 1, (m.index ?? 0) + 40);
-    return !((m[1] === 'A' || m[1] === 'I') && /^\s+[a-z]/.test(after));
+    return !((m[1] === 'A' || m[1] === 'I') && /^\s+[a-z]/.test(after) && !CHOICE_FOLLOWER.test(after));
   });
   const lastLetter = standalone.pop();
   if (lastLetter?.[1]) return lastLetter[1];

@@ -46,7 +46,7 @@ export function normalizeMathAnswer(raw: string): string {
   s = s.replace(/\\big[lr]?|\\Big[lr]?/g, '');
   s = s.replace(/\\[!,;:]|\\quad|\\qquad|~|\\ /g, ' ');
   // Units written as `\text{ cm}` (leading space) are dropped, as in MATH's own normaliser.
-  s = s.replace(/\\(?:text|mbox)\s*\{\s+[a-zA-Z ]*\}/g, '');
+  s = s.replace(/\\(?:text|mbox)\s*\{\s+[a-zA-Z ]*\}(?:\^\s*\{?\s*[23]\s*\}?)?/g, '');
   for (const cmd of ['text', 'textbf', 'textit', 'mbox', 'mathrm', 'mathbf', 'mathit', 'operatorname', 'boxed']) {
     s = unwrapCommand(s, cmd);
   }
