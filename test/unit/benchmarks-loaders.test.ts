@@ -42,6 +42,11 @@ describe('loaders on the real shared datasets', { skip: skipReal }, () => {
     });
   }
 
+  it('reads the gzipped HumanEval file when given it', async () => {
+    const { tasks } = await loadBenchmark('humaneval', path.join(DATASETS, 'humaneval', 'HumanEval.jsonl.gz'));
+    assert.equal(tasks.length, 164);
+  });
+
   it('uses the default folder when no path is given', async () => {
     const { tasks } = await loadBenchmark('gsm8k');
     assert.equal(tasks.length, 1319);
