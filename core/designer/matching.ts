@@ -1,20 +1,31 @@
 /**
  * Query-conditioned role-backbone matching (METHOD.md Stage 1.3) as a small MIP:
  *
- *   max  Σ_{r,m} (u_{r,m} − λ_C·c_{r,m}/C_ref) x_{r,m} − λ_L·L̂/L_ref
+ *   max  Σ_{r,m} (u_{r,m} − λ_C·c_{r,m}/C_ref − λ_L·w_r·ℓ_{r,m}/L_ref) x_{r,m}
  *   s.t. Σ_m x_{r,m} = 1 for required roles (the decision agent), ≤ 1 for the others,
- *        Ĉ = Σ c_{r,m} x_{r,m} ≤ B_C,   L̂ ≤ B_L,   x binary.
+ *        Ĉ = Σ c_{r,m} x_{r,m} ≤ B_C,
+ *        L̂ = ℓ_dec + max_{active workers r} ℓ_r ≤ B_L,
+ *        x binary.
  *
- * c_{r,m} and ℓ_{r,m} are the role's standalone call (system prompt + query, mean output) on m.
- * Latency is non-linear in the topology, so L̂ uses a linear proxy: the two-layer star, all
- * active workers in parallel then the decision agent, L̂ = ℓ_dec + z with z ≥ ℓ_r for every
- * active worker r (z continuous). Both Ĉ and L̂ are lower bounds on any topology in which every
- * worker reaches the decision agent (edges only add input tokens and serial steps), so the
- * budget rows only remove assignments that no topology could make feasible. Dividing by
- * C_ref/L_ref (the budgets, or typical values without one) makes λ dimensionless.
+ * c_{r,m} and ℓ_{r,m} are role r's standalone call (system prompt + query, mean output) on m.
+ * Latency is a longest path, not linear, so it enters in two linear ways:
+ *  - budget: L̂ is the two-layer star (workers in parallel, then the decision agent). It is
+ *    enforced exactly by clique rows: for each worker r and decision backbone m,
+ *    x_{dec,m} + Σ_{m': ℓ_{dec,m} + ℓ_{r,m'} > B_L} x_{r,m'} ≤ 1 (and x_{dec,m} = 0 when ℓ_{dec,m} > B_L);
+ *  - objective: the linear proxy ℓ_dec + (1/|W|)·Σ_{r∈W} ℓ_r, i.e. w_dec = 1, w_worker = 1/|W|
+ *    (each worker contributes its share of a parallel layer).
+ * Ĉ and the star L̂ are lower bounds on any topology in which every worker reaches the decision
+ * agent (edges only add input tokens and serial steps), so the budget rows only remove assignments
+ * no topology could make feasible. Dividing by C_ref/L_ref (the budgets, or typical values when
+ * absent) makes λ dimensionless. An earlier formulation with a continuous max-variable z took
+ * HiGHS 20–150 ms per solve (weak relaxation, many root cuts); the clique form solves in ~1 ms.
  *
  * core builds CPLEX LP text and parses the solution; activities/matching-solver.ts runs HiGHS.
  */
+import type { Budgets } from '../mas';
+import { irtProbability } from './irt';
+import { abilityFor, type ProfiledBackbone } from './pool-profile';
+import { standaloneCall, type AgentSlot, type PredictionContext } from './predict';
 
 export interface MatchingRole {
   id: string;
@@ -63,6 +74,11 @@ export interface AssignmentValue {
   feasible: boolean;
 }
 
+/** Objective weight of a role's latency in the linear proxy. */
+function latencyWeight(p: MatchingProblem, r: number): number {
+  return r === p.decision ? 1 : 1 / Math.max(1, p.roles.length - 1);
+}
+
 export function evaluateAssignment(p: MatchingProblem, a: Assignment): AssignmentValue {
   let objective = 0;
   let costUsd = 0;
@@ -74,16 +90,19 @@ export function evaluateAssignment(p: MatchingProblem, a: Assignment): Assignmen
       if (role.required) feasible = false;
       return;
     }
-    objective += p.utility[r]![m]! - (p.lambdaC * p.costUsd[r]![m]!) / p.costRef;
+    objective += objectiveCoef(p, r, m);
     costUsd += p.costUsd[r]![m]!;
     if (r !== p.decision) workerLat = Math.max(workerLat, p.latencyS[r]![m]!);
   });
   const dm = a[p.decision] ?? -1;
   const latencyProxyS = (dm >= 0 ? p.latencyS[p.decision]![dm]! : 0) + workerLat;
-  objective -= (p.lambdaL * latencyProxyS) / p.latencyRef;
   if (p.maxCostUsd !== undefined && costUsd > p.maxCostUsd) feasible = false;
   if (p.maxLatencyS !== undefined && latencyProxyS > p.maxLatencyS) feasible = false;
   return { objective, costUsd, latencyProxyS, feasible };
+}
+
+export function objectiveCoef(p: MatchingProblem, r: number, m: number): number {
+  return p.utility[r]![m]! - (p.lambdaC * p.costUsd[r]![m]!) / p.costRef - (p.lambdaL * latencyWeight(p, r) * p.latencyS[r]![m]!) / p.latencyRef;
 }
 
 function fmt(x: number): string {
@@ -109,15 +128,9 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
   const rhsMargin = opts.rhsMargin ?? 0;
   const R = p.roles.length;
   const M = p.candidates.length;
+  const dec = p.decision;
   const obj: string[] = [];
-  for (let r = 0; r < R; r++) {
-    for (let m = 0; m < M; m++) {
-      let c = p.utility[r]![m]! - (p.lambdaC * p.costUsd[r]![m]!) / p.costRef;
-      if (r === p.decision) c -= (p.lambdaL * p.latencyS[r]![m]!) / p.latencyRef;
-      obj.push(term(c, xName(r, m), obj.length === 0));
-    }
-  }
-  obj.push(term(-p.lambdaL / p.latencyRef, 'z', false));
+  for (let r = 0; r < R; r++) for (let m = 0; m < M; m++) obj.push(term(objectiveCoef(p, r, m), xName(r, m), obj.length === 0));
   const rows: string[] = [];
   for (let r = 0; r < R; r++) {
     const lhs = [...Array(M).keys()].map((m, i) => term(1, xName(r, m), i === 0)).join(' ');
@@ -126,18 +139,24 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
   if (p.maxCostUsd !== undefined) {
     const lhs: string[] = [];
     for (let r = 0; r < R; r++) for (let m = 0; m < M; m++) lhs.push(term(p.costUsd[r]![m]! * COST_SCALE, xName(r, m), lhs.length === 0));
-    const rhs = p.maxCostUsd * COST_SCALE * (1 - rhsMargin);
-    rows.push(` cost: ${lhs.join(' ')} <= ${fmt(rhs)}`);
+    rows.push(` cost: ${lhs.join(' ')} <= ${fmt(p.maxCostUsd * COST_SCALE * (1 - rhsMargin))}`);
   }
-  for (let r = 0; r < R; r++) {
-    if (r === p.decision) continue;
-    // z ≥ Σ_m ℓ_{r,m} x_{r,m}: z is the slowest worker in the parallel layer.
-    const lhs = [...Array(M).keys()].map((m) => term(-p.latencyS[r]![m]!, xName(r, m), false)).join(' ');
-    rows.push(` lat_${r}: z ${lhs} >= 0`);
-  }
+  const fixedOff: string[] = dominatedColumns(p).map(([r, m]) => xName(r, m));
   if (p.maxLatencyS !== undefined) {
-    const lhs = [...Array(M).keys()].map((m, i) => term(p.latencyS[p.decision]![m]!, xName(p.decision, m), i === 0));
-    rows.push(` latency: ${lhs.join(' ')} + 1 z <= ${fmt(p.maxLatencyS * (1 - rhsMargin))}`);
+    const cap = p.maxLatencyS * (1 - rhsMargin);
+    for (let m = 0; m < M; m++) {
+      const ld = p.latencyS[dec]![m]!;
+      if (ld > cap) {
+        if (!fixedOff.includes(xName(dec, m))) fixedOff.push(xName(dec, m));
+        continue;
+      }
+      for (let r = 0; r < R; r++) {
+        if (r === dec) continue;
+        const slow = [...Array(M).keys()].filter((k) => ld + p.latencyS[r]![k]! > cap);
+        if (slow.length === 0) continue;
+        rows.push(` lat_${r}_${m}: ${[xName(dec, m), ...slow.map((k) => xName(r, k))].map((x, i) => term(1, x, i === 0)).join(' ')} <= 1`);
+      }
+    }
   }
   (opts.exclude ?? []).forEach((a, k) => {
     const lhs: string[] = [];
@@ -153,7 +172,36 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
   });
   const bins: string[] = [];
   for (let r = 0; r < R; r++) for (let m = 0; m < M; m++) bins.push(xName(r, m));
-  return ['Maximize', ` obj: ${obj.join(' ')}`, 'Subject To', ...rows, 'Bounds', ' z >= 0', 'Binaries', ` ${bins.join(' ')}`, 'End', ''].join('\n');
+  const bounds = fixedOff.map((x) => ` ${x} = 0`);
+  return ['Maximize', ` obj: ${obj.join(' ')}`, 'Subject To', ...rows, ...(bounds.length ? ['Bounds', ...bounds] : []), 'Binaries', ` ${bins.join(' ')}`, 'End', ''].join('\n');
+}
+
+/**
+ * Columns (r, m) dominated within role r by another backbone k with utility ≥, cost ≤ and latency
+ * ≤ (ties broken by index). Moving r from m to k keeps every row feasible and the objective at
+ * least as high, so fixing x_{r,m} = 0 is an exact reduction; it removes the near-symmetric
+ * alternatives that otherwise cost HiGHS branch-and-bound work.
+ */
+export function dominatedColumns(p: MatchingProblem): [number, number][] {
+  const out: [number, number][] = [];
+  const M = p.candidates.length;
+  p.roles.forEach((_, r) => {
+    const u = p.utility[r]!;
+    const c = p.costUsd[r]!;
+    const l = p.latencyS[r]!;
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < M; k++) {
+        if (k === m) continue;
+        const geq = u[k]! >= u[m]! && c[k]! <= c[m]! && l[k]! <= l[m]!;
+        const strict = u[k]! > u[m]! || c[k]! < c[m]! || l[k]! < l[m]!;
+        if (geq && (strict || k < m)) {
+          out.push([r, m]);
+          break;
+        }
+      }
+    }
+  });
+  return out;
 }
 
 /** The subset of a HiGHS result this module reads. */
@@ -214,3 +262,48 @@ export const solveMatchingExhaustive: MatchingSolver = (p) => {
     if (r === R) return best;
   }
 };
+
+/** Inputs to build the matching problem of one query from the profile. */
+export interface MatchingContext {
+  slots: readonly AgentSlot[];
+  ctx: PredictionContext;
+  candidates: readonly ProfiledBackbone[];
+  budgets: Budgets;
+  refs: { costUsd: number; latencyS: number };
+  /** Utility of a worker role relative to the decision agent (1). */
+  workerUtility: number;
+  lambdaC: number;
+  lambdaL: number;
+  /** Every role must get a backbone (plug-in use on a fixed topology). */
+  allRequired?: boolean;
+}
+
+/**
+ * Utilities follow the accuracy surrogate (predict.ts): the decision agent is worth its
+ * correctness p_m = σ(θ_{m,d} − b̂(q)); a worker is worth `workerUtility`·(2p_m − 1), the sign of
+ * the peer effect it exerts, so workers that lean wrong have negative utility and are left out.
+ * Costs and latencies are those of role r's standalone call on m.
+ */
+export function buildMatchingProblem(mc: MatchingContext): MatchingProblem {
+  const dec = mc.slots.length - 1;
+  const calls = mc.slots.map((slot) => mc.candidates.map((b) => standaloneCall(b, slot, mc.ctx)));
+  return {
+    roles: mc.slots.map((s, r) => ({ id: s.role, required: r === dec || (mc.allRequired ?? false) })),
+    candidates: mc.candidates.map((b) => b.id),
+    utility: mc.slots.map((_, r) =>
+      mc.candidates.map((b) => {
+        const p = irtProbability(abilityFor(b, mc.ctx.domain), mc.ctx.difficulty);
+        return r === dec ? p : mc.workerUtility * (2 * p - 1);
+      }),
+    ),
+    costUsd: calls.map((row) => row.map((c) => c.costUsd)),
+    latencyS: calls.map((row) => row.map((c) => c.latencyS)),
+    decision: dec,
+    ...(mc.budgets.maxCostUsd !== undefined ? { maxCostUsd: mc.budgets.maxCostUsd } : {}),
+    ...(mc.budgets.maxLatencyS !== undefined ? { maxLatencyS: mc.budgets.maxLatencyS } : {}),
+    lambdaC: mc.lambdaC,
+    lambdaL: mc.lambdaL,
+    costRef: mc.refs.costUsd,
+    latencyRef: mc.refs.latencyS,
+  };
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { DomainSchema } from '../domain';
+import { DEFAULT_PEER_KAPPA } from './predict';
+import { EmbedderConfigSchema } from './embed';
+
+/**
+ * The versioned TrainedDesigner artifact: topology-policy weights as plain arrays (so inference is
+ * a pure forward pass, no tensor library), the embedder and hyperparameters they were trained
+ * with, the PoolProfile hash they were trained on, and the training curve. Backbones are not
+ * named anywhere in it: a different profile (e.g. with an unseen backbone) can be used as is.
+ */
+export const TRAINED_DESIGNER_KIND = 'agentbalance.trained-designer';
+export const TRAINED_DESIGNER_VERSION = 1;
+
+export const DesignerHyperSchema = z
+  .object({
+    hidden: z.number().int().positive().default(32),
+    /** Message-passing rounds over agent nodes + task node (1–2). */
+    rounds: z.number().int().min(0).max(3).default(2),
+    gateThreshold: z.number().min(0).max(1).default(0.5),
+    edgeThreshold: z.number().min(0).max(1).default(0.5),
+    /** K of the k-medoids pool selection. */
+    selectionK: z.number().int().positive().default(4),
+    /** Matching utility of a worker role relative to the decision agent's (which is 1). */
+    workerUtility: z.number().nonnegative().default(0.3),
+    /** Matching penalties, per budget fraction used (dimensionless). */
+    matchLambdaC: z.number().nonnegative().default(0.2),
+    matchLambdaL: z.number().nonnegative().default(0.2),
+    /** Bound on the accuracy surrogate's peer effect. */
+    peerKappa: z.number().nonnegative().default(DEFAULT_PEER_KAPPA),
+  })
+  .strict();
+export type DesignerHyper = z.infer<typeof DesignerHyperSchema>;
+export const DEFAULT_HYPER: DesignerHyper = DesignerHyperSchema.parse({});
+
+const range = z.tuple([z.number().positive(), z.number().positive()]);
+/** Budget range in use per domain; budget features are log-positions inside it. */
+export const BudgetScaleSchema = z.object({ costUsd: range, latencyS: range }).strict();
+export type BudgetScale = z.infer<typeof BudgetScaleSchema>;
+
+export const WeightTensorSchema = z
+  .object({ shape: z.array(z.number().int().positive()), data: z.array(z.number()) })
+  .strict()
+  .refine((w) => w.shape.reduce((a, b) => a * b, 1) === w.data.length, 'data length must match shape');
+export type WeightTensor = z.infer<typeof WeightTensorSchema>;
+
+export const TrainingPointSchema = z
+  .object({
+    step: z.number().int().nonnegative(),
+    reward: z.number(),
+    accuracy: z.number(),
+    costRatio: z.number(),
+    latencyRatio: z.number(),
+    costViolation: z.number(),
+    latencyViolation: z.number(),
+    agents: z.number(),
+    edges: z.number(),
+    lambdaC: z.number(),
+    lambdaL: z.number(),
+  })
+  .strict();
+export type TrainingPoint = z.infer<typeof TrainingPointSchema>;
+
+export const TrainingInfoSchema = z
+  .object({
+    steps: z.number().int().nonnegative(),
+    batch: z.number().int().positive(),
+    learningRate: z.number().positive(),
+    dualLearningRate: z.number().nonnegative(),
+    rewardMode: z.enum(['sampled', 'expected']),
+    entropyBonus: z.number().nonnegative(),
+    seed: z.string(),
+    trainQueries: z.number().int().nonnegative(),
+    wallS: z.number().nonnegative(),
+    backend: z.string(),
+  })
+  .strict();
+export type TrainingInfo = z.infer<typeof TrainingInfoSchema>;
+
+export const TrainedDesignerSchema = z
+  .object({
+    kind: z.literal(TRAINED_DESIGNER_KIND),
+    version: z.literal(TRAINED_DESIGNER_VERSION),
+    /** PoolProfile it was trained on (other profiles still work: backbones enter through φ). */
+    profileHash: z.string(),
+    embedder: EmbedderConfigSchema,
+    hyper: DesignerHyperSchema,
+    budgetScale: z.partialRecord(DomainSchema, BudgetScaleSchema),
+    weights: z.record(z.string(), WeightTensorSchema),
+    /** Final dual multipliers of the budget penalties. */
+    lambdas: z.object({ cost: z.number().nonnegative(), latency: z.number().nonnegative() }).strict(),
+    /** Absent for an untrained (initialised) designer. */
+    training: TrainingInfoSchema.optional(),
+    curve: z.array(TrainingPointSchema),
+  })
+  .strict();
+export type TrainedDesigner = z.infer<typeof TrainedDesignerSchema>;
