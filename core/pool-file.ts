@@ -21,7 +21,9 @@ export type PoolSource = z.infer<typeof PoolSourceSchema>;
 
 export const PoolFileSchema = z
   .object({
-    version: z.literal(POOL_FILE_VERSION, { error: `unsupported pool-file version (this build reads version ${POOL_FILE_VERSION})` }),
+    version: z.literal(POOL_FILE_VERSION, {
+      error: `unsupported pool-file version (this build reads version ${POOL_FILE_VERSION})`,
+    }),
     name: z.string().min(1),
     /** True when every backbone is simulated: every report from the pool must then say so. */
     simulated: z.boolean(),
@@ -38,12 +40,14 @@ export const PoolFileSchema = z
   .superRefine((pool, ctx) => {
     const sourceIds = new Set<string>();
     pool.sources.forEach((s, i) => {
-      if (sourceIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
+      if (sourceIds.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
       sourceIds.add(s.id);
     });
     const ids = new Set<string>();
     pool.backbones.forEach((b, i) => {
-      if (ids.has(b.id)) ctx.addIssue({ code: 'custom', path: ['backbones', i, 'id'], message: `duplicate backbone id "${b.id}"` });
+      if (ids.has(b.id))
+        ctx.addIssue({ code: 'custom', path: ['backbones', i, 'id'], message: `duplicate backbone id "${b.id}"` });
       ids.add(b.id);
       const isSim = b.provider === 'simulated';
       if (pool.simulated !== isSim) {
@@ -56,11 +60,20 @@ export const PoolFileSchema = z
         });
       }
       (b.sources ?? []).forEach((key, j) => {
-        if (!sourceIds.has(key)) ctx.addIssue({ code: 'custom', path: ['backbones', i, 'sources', j], message: `unknown source "${key}" (not in sources)` });
+        if (!sourceIds.has(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['backbones', i, 'sources', j],
+            message: `unknown source "${key}" (not in sources)`,
+          });
       });
       for (const [bench, score] of Object.entries(b.citedAccuracy ?? {})) {
         if (score?.source !== undefined && !sourceIds.has(score.source)) {
-          ctx.addIssue({ code: 'custom', path: ['backbones', i, 'citedAccuracy', bench, 'source'], message: `unknown source "${score.source}" (not in sources)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['backbones', i, 'citedAccuracy', bench, 'source'],
+            message: `unknown source "${score.source}" (not in sources)`,
+          });
         }
       }
     });

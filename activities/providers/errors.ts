@@ -46,7 +46,8 @@ export function toProviderError(
   failure: SdkFailure,
   ctx: { label: string; secrets: readonly string[]; signal?: AbortSignal | undefined; usage?: ChatUsage },
 ): Error {
-  if (failure.kind === 'abort' || ctx.signal?.aborted) return ctx.signal ? abortError(ctx.signal) : new ProviderError(`${ctx.label}: request aborted`, false);
+  if (failure.kind === 'abort' || ctx.signal?.aborted)
+    return ctx.signal ? abortError(ctx.signal) : new ProviderError(`${ctx.label}: request aborted`, false);
   const msg = shorten(redactSecrets(failure.message, ctx.secrets));
   if (failure.kind === 'connection') return new ProviderError(`${ctx.label}: network error: ${msg}`, true);
   const retryable = isRetryableStatus(failure.status);

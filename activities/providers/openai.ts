@@ -92,7 +92,11 @@ export class OpenAIProvider implements Provider {
     return {
       text,
       usage: usage
-        ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, ...(cached ? { cachedInputTokens: cached } : {}) }
+        ? {
+            inputTokens: usage.prompt_tokens,
+            outputTokens: usage.completion_tokens,
+            ...(cached ? { cachedInputTokens: cached } : {}),
+          }
         : // Some compatible servers omit usage: count with our tokenizer rather than book nothing.
           { inputTokens: countChatTokens(req.system, req.messages), outputTokens: countTokens(text) },
       timing: { totalS },

@@ -90,9 +90,15 @@ function taskContent(b: Backbone, task: Task, role: string, peerTexts: readonly 
 
   const lengthRng = rngFor(key, 'length');
   const mean = meanOutputTokens(b, domain) * roleLengthFactor(role);
-  const total = Math.max(8, Math.round(lognormalWithMean(lengthRng, mean, b.reasoning ? REASONING_LENGTH_SPREAD : LENGTH_SPREAD)));
+  const total = Math.max(
+    8,
+    Math.round(lognormalWithMean(lengthRng, mean, b.reasoning ? REASONING_LENGTH_SPREAD : LENGTH_SPREAD)),
+  );
   const visibleTarget = b.reasoning
-    ? Math.min(total, Math.max(8, Math.round(lognormalWithMean(lengthRng, REASONING_VISIBLE_MEAN[domain] * roleLengthFactor(role), 0.3))))
+    ? Math.min(
+        total,
+        Math.max(8, Math.round(lognormalWithMean(lengthRng, REASONING_VISIBLE_MEAN[domain] * roleLengthFactor(role), 0.3))),
+      )
     : total;
   const finalTokens = countTokens(`\n\n${final}`);
   const opener = judged > 0 ? 'I took the previous answers into account.' : undefined;
@@ -104,7 +110,10 @@ function taskContent(b: Backbone, task: Task, role: string, peerTexts: readonly 
 
 function genericContent(b: Backbone, role: string, key: string): Content {
   const lengthRng = rngFor(key, 'length');
-  const target = Math.max(16, Math.round(lognormalWithMean(lengthRng, meanOutputTokens(b, undefined) * roleLengthFactor(role), LENGTH_SPREAD)));
+  const target = Math.max(
+    16,
+    Math.round(lognormalWithMean(lengthRng, meanOutputTokens(b, undefined) * roleLengthFactor(role), LENGTH_SPREAD)),
+  );
   const opener = `[simulated answer from ${b.id}: no task or answer key was given, so this is not a real answer]`;
   const prose = composeProse(rngFor(key, 'text'), 'generic', target, opener);
   return { visible: prose.text, visibleTokens: prose.tokens, hiddenTokens: 0 };
@@ -120,7 +129,13 @@ export function planSimulatedCall(b: Backbone, req: ChatRequest): SimulatedPlan 
   const peerTexts = sim?.peerTexts ?? [];
   const task = sim?.task;
   const promptHash = task ? '' : hash32(`${req.system}\u0000${req.messages.map((m) => m.content).join('\u0000')}`);
-  const key = [sim?.seed ?? '0', b.id, task ? `${task.benchmark}/${task.id}` : `free/${promptHash}`, role, hash32(peerTexts.join('\u0000'))].join('|');
+  const key = [
+    sim?.seed ?? '0',
+    b.id,
+    task ? `${task.benchmark}/${task.id}` : `free/${promptHash}`,
+    role,
+    hash32(peerTexts.join('\u0000')),
+  ].join('|');
   const inputTokens = countChatTokens(req.system, req.messages);
 
   const faultRng = rngFor(key, 'fault');
@@ -162,7 +177,12 @@ export function planSimulatedCall(b: Backbone, req: ChatRequest): SimulatedPlan 
     simulated: true,
   };
   // A truncated answer is whatever its text says now; `correct` is the intent before the cap.
-  return { kind: 'ok', response, waitS: totalS, ...(content.correct !== undefined && !truncated ? { correct: content.correct } : {}) };
+  return {
+    kind: 'ok',
+    response,
+    waitS: totalS,
+    ...(content.correct !== undefined && !truncated ? { correct: content.correct } : {}),
+  };
 }
 
 /** Provider `simulated`: waits the modelled time × timeFactor (abortable), then answers or fails. */

@@ -20,7 +20,7 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
   return [fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
 }
 
-const money = (v: number): string => `$${v.toFixed(3).replace(/0$/, "")}`;
+const money = (v: number): string => `$${v.toFixed(3).replace(/0$/, '')}`;
 
 function load(nameOrPath: string): PoolFile {
   try {
@@ -47,7 +47,11 @@ function backboneTable(pool: PoolFile): string {
     b.reasoning ? 'yes' : '',
     b.provider === 'simulated' ? 'simulated' : 'real',
   ]);
-  return table(['id', 'provider', '$in/1M', '$out/1M', 'ttft s', 'decode tok/s', 'reasoning', 'label'], rows, new Set([2, 3, 4, 5]));
+  return table(
+    ['id', 'provider', '$in/1M', '$out/1M', 'ttft s', 'decode tok/s', 'reasoning', 'label'],
+    rows,
+    new Set([2, 3, 4, 5]),
+  );
 }
 
 function listJson(pool: PoolFile): unknown {
@@ -80,7 +84,9 @@ function showBackbone(pool: PoolFile, b: Backbone): string {
     `  provider        ${b.provider}`,
     `  model           ${b.model}`,
     ...(b.baseUrl ? [`  base URL        ${b.baseUrl}`] : []),
-    ...(b.provider !== 'simulated' ? [`  API key from    $${b.apiKeyEnv ?? (b.provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY')}`] : []),
+    ...(b.provider !== 'simulated'
+      ? [`  API key from    $${b.apiKeyEnv ?? (b.provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY')}`]
+      : []),
     `  price           ${money(b.priceInPerMTok)} in / ${money(b.priceOutPerMTok)} out per 1M tokens (${pool.priceTableVersion})`,
     `  latency         ttft ${b.latency.ttftS} s, prefill ${b.latency.prefillTps} tok/s, decode ${b.latency.decodeTps} tok/s`,
     `  context window  ${b.contextWindow} tokens`,
@@ -100,12 +106,17 @@ function showBackbone(pool: PoolFile, b: Backbone): string {
       `    ${bench}`,
       s ? `${(s.value * 100).toFixed(1)}%` : '',
       s?.derived ? 'derived' : 'public',
-      [s?.source ? sourceTitle.get(s.source) ?? s.source : '', s?.note ?? ''].filter(Boolean).join(' — '),
+      [s?.source ? (sourceTitle.get(s.source) ?? s.source) : '', s?.note ?? ''].filter(Boolean).join(' — '),
     ]);
     const w0 = Math.max(...rows.map((r) => (r[0] ?? '').length));
-    lines.push(...rows.map((r) => `${(r[0] ?? '').padEnd(w0)}  ${(r[1] ?? '').padStart(6)}  ${(r[2] ?? '').padEnd(7)}  ${r[3] ?? ''}`.trimEnd()));
+    lines.push(
+      ...rows.map((r) =>
+        `${(r[0] ?? '').padEnd(w0)}  ${(r[1] ?? '').padStart(6)}  ${(r[2] ?? '').padEnd(7)}  ${r[3] ?? ''}`.trimEnd(),
+      ),
+    );
   }
-  if (b.sources && b.sources.length > 0) lines.push(`  sources         ${b.sources.map((s) => sourceTitle.get(s) ?? s).join('; ')}`);
+  if (b.sources && b.sources.length > 0)
+    lines.push(`  sources         ${b.sources.map((s) => sourceTitle.get(s) ?? s).join('; ')}`);
   return lines.join('\n');
 }
 

@@ -72,7 +72,9 @@ function successBody(api: WireApi, model: string, n: number, text: string, u: Fa
       object: 'chat.completion',
       created: 0,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null },
+      ],
       usage: {
         prompt_tokens: input,
         completion_tokens: output,
@@ -130,7 +132,11 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     void (async () => {
       const body = await readBody(req);
       const path = req.url ?? '/';
-      const api: WireApi | undefined = path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/messages') ? 'anthropic' : undefined;
+      const api: WireApi | undefined = path.endsWith('/chat/completions')
+        ? 'openai'
+        : path.endsWith('/messages')
+          ? 'anthropic'
+          : undefined;
       if (!api) return send(res, 404, { error: { message: `no route ${path}` } });
       const rec: RecordedRequest = { api, method: req.method ?? '', path, headers: req.headers, body, closedEarly: false };
       requests.push(rec);
@@ -144,16 +150,29 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
         else earlyClosed.push(rec);
       });
       const reply: FakeReply = queue.shift() ?? { kind: 'ok' };
-      const model = typeof body === 'object' && body !== null && typeof (body as { model?: unknown }).model === 'string' ? (body as { model: string }).model : 'unknown';
+      const model =
+        typeof body === 'object' && body !== null && typeof (body as { model?: unknown }).model === 'string'
+          ? (body as { model: string }).model
+          : 'unknown';
       switch (reply.kind) {
         case 'hang':
           return;
         case 'raw':
           return send(res, reply.status ?? 200, reply.body);
         case 'error':
-          return send(res, reply.status, errorBody(api, reply.status, reply.message ?? `scripted ${reply.status}`), reply.headers);
+          return send(
+            res,
+            reply.status,
+            errorBody(api, reply.status, reply.message ?? `scripted ${reply.status}`),
+            reply.headers,
+          );
         case 'ok': {
-          const out = (): void => send(res, 200, successBody(api, model, requests.length, reply.text ?? 'Hello from the fake server.', reply.usage ?? {}));
+          const out = (): void =>
+            send(
+              res,
+              200,
+              successBody(api, model, requests.length, reply.text ?? 'Hello from the fake server.', reply.usage ?? {}),
+            );
           if (reply.delayMs) timer = setTimeout(out, reply.delayMs);
           else out();
           return;

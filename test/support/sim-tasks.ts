@@ -9,7 +9,13 @@ export function synthTask(benchmark: BenchmarkId, i: number): Task {
   switch (domain) {
     case 'math':
       if (benchmark === 'math500') {
-        return { id, benchmark, domain, question: `Simplify $\\frac{${i + 2}}{${2 * i + 4}}$.`, answer: { kind: 'math', value: '\\frac{1}{2}' } };
+        return {
+          id,
+          benchmark,
+          domain,
+          question: `Simplify $\\frac{${i + 2}}{${2 * i + 4}}$.`,
+          answer: { kind: 'math', value: '\\frac{1}{2}' },
+        };
       }
       return {
         id,

@@ -221,7 +221,12 @@ describe('Anthropic provider over HTTP', () => {
     const e529 = await rejection(provider.chat(b, request()));
     const e400 = await rejection(provider.chat(b, request()));
     const e401 = await rejection(provider.chat(b, request()));
-    assert.ok(e429 instanceof ProviderError && e529 instanceof ProviderError && e400 instanceof ProviderError && e401 instanceof ProviderError);
+    assert.ok(
+      e429 instanceof ProviderError &&
+        e529 instanceof ProviderError &&
+        e400 instanceof ProviderError &&
+        e401 instanceof ProviderError,
+    );
     assert.deepEqual([e429.retryable, e429.status, e429.retryAfterS], [true, 429, 3]);
     assert.deepEqual([e529.retryable, e529.status], [true, 529]);
     assert.deepEqual([e400.retryable, e400.status], [false, 400]);

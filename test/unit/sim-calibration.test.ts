@@ -14,9 +14,13 @@ const provider = new SimulatedProvider();
 
 test('solveTheta inverts E[σ(θ − b)] over the difficulty prior (property)', () => {
   fc.assert(
-    fc.property(fc.double({ min: 0.01, max: 0.99, noNaN: true }), fc.constantFrom(...Object.values(DIFFICULTY_PRIOR)), (acc, prior) => {
-      assert.ok(Math.abs(expectedAccuracy(solveTheta(acc, prior), prior) - acc) < 1e-6);
-    }),
+    fc.property(
+      fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+      fc.constantFrom(...Object.values(DIFFICULTY_PRIOR)),
+      (acc, prior) => {
+        assert.ok(Math.abs(expectedAccuracy(solveTheta(acc, prior), prior) - acc) < 1e-6);
+      },
+    ),
   );
   assert.ok(expectedAccuracy(1, DIFFICULTY_PRIOR.gsm8k) < expectedAccuracy(1.1, DIFFICULTY_PRIOR.gsm8k));
   assert.ok(Math.abs(expectedAccuracy(0, { mu: 0, sigma: 1.5 }) - 0.5) < 1e-9);
@@ -69,7 +73,8 @@ describe('single-agent calibration of sim-14', () => {
         // Output length is sampled around the profile's mean; cost follows the list prices.
         const meanOut = b.profile?.meanOutputTokens[domain] ?? NaN;
         const outRatio = s.outTok / DRAWS / meanOut;
-        if (Math.abs(outRatio - 1) > 0.08) failures.push(`${b.id}: mean output ${(s.outTok / DRAWS).toFixed(0)} vs profile ${meanOut}`);
+        if (Math.abs(outRatio - 1) > 0.08)
+          failures.push(`${b.id}: mean output ${(s.outTok / DRAWS).toFixed(0)} vs profile ${meanOut}`);
         const expectedCost = callCostUsd(b, s.inTok / DRAWS, meanOut);
         const costRatio = s.costUsd / DRAWS / expectedCost;
         if (Math.abs(costRatio - 1) > 0.08) failures.push(`${b.id}: mean cost ratio ${costRatio.toFixed(3)}`);

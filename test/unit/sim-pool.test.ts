@@ -156,7 +156,11 @@ describe('simulated provider', () => {
     const value = (t: Task) => (t.answer.kind === 'numeric' ? Number(t.answer.value) : 0);
     const right = (t: Task) => [`I computed it.\n\nAnswer: ${value(t)}`, `Answer: ${value(t)}`];
     const wrong = (t: Task) => [`I computed it.\n\nAnswer: ${value(t) + 7}`, `Answer: ${value(t) + 7}`];
-    const weak = { none: await rate('llama-3.1-8b', () => []), right: await rate('llama-3.1-8b', right), wrong: await rate('llama-3.1-8b', wrong) };
+    const weak = {
+      none: await rate('llama-3.1-8b', () => []),
+      right: await rate('llama-3.1-8b', right),
+      wrong: await rate('llama-3.1-8b', wrong),
+    };
     const strong = { none: await rate('o4-mini', () => []), wrong: await rate('o4-mini', wrong) };
     assert.ok(weak.right > weak.none + 0.04, `right peers help: ${JSON.stringify(weak)}`);
     assert.ok(weak.wrong < weak.none - 0.1, `wrong peers hurt: ${JSON.stringify(weak)}`);
@@ -197,7 +201,10 @@ describe('simulated faults and waiting', () => {
     let faults = 0;
     const n = 600;
     for (let i = 0; i < n; i++) {
-      const plan = planSimulatedCall(bb('gpt-4o-mini'), req(synthTask('mmlu', i), { rate429: 0.15, rate5xx: 0.1, seed: `attempt-${i}` }));
+      const plan = planSimulatedCall(
+        bb('gpt-4o-mini'),
+        req(synthTask('mmlu', i), { rate429: 0.15, rate5xx: 0.1, seed: `attempt-${i}` }),
+      );
       if (plan.kind === 'fault') faults++;
     }
     // P(fault) = 0.15 + 0.85 × 0.1 = 0.235
@@ -259,15 +266,43 @@ backbones:
   });
 
   const bad: [string, string, RegExp][] = [
-    ['wrong type', goodYaml.replace('priceInPerMTok: 1', 'priceInPerMTok: cheap'), /^bad\.yaml: backbones\[0\]\.priceInPerMTok: .*expected number.*\(backbone "tiny-a"\)$/m],
+    [
+      'wrong type',
+      goodYaml.replace('priceInPerMTok: 1', 'priceInPerMTok: cheap'),
+      /^bad\.yaml: backbones\[0\]\.priceInPerMTok: .*expected number.*\(backbone "tiny-a"\)$/m,
+    ],
     ['negative latency', goodYaml.replace('ttftS: 0.1', 'ttftS: -1'), /^bad\.yaml: backbones\[0\]\.latency\.ttftS: Too small/m],
-    ['missing field', goodYaml.replace('    contextWindow: 8000\n', ''), /^bad\.yaml: backbones\[0\]\.contextWindow: required field is missing/m],
-    ['unknown field (typo)', goodYaml.replace('contextWindow:', 'contextWindw: 1\n    contextWindow:'), /^bad\.yaml: backbones\[0\]\.contextWindw: unknown field/m],
-    ['unknown source', goodYaml.replace('sources: [src]', 'sources: [nope]'), /^bad\.yaml: backbones\[0\]\.sources\[0\]: unknown source "nope"/m],
-    ['accuracy out of range', goodYaml.replace('value: 0.8', 'value: 80'), /^bad\.yaml: backbones\[0\]\.citedAccuracy\.gsm8k\.value: Too big/m],
+    [
+      'missing field',
+      goodYaml.replace('    contextWindow: 8000\n', ''),
+      /^bad\.yaml: backbones\[0\]\.contextWindow: required field is missing/m,
+    ],
+    [
+      'unknown field (typo)',
+      goodYaml.replace('contextWindow:', 'contextWindw: 1\n    contextWindow:'),
+      /^bad\.yaml: backbones\[0\]\.contextWindw: unknown field/m,
+    ],
+    [
+      'unknown source',
+      goodYaml.replace('sources: [src]', 'sources: [nope]'),
+      /^bad\.yaml: backbones\[0\]\.sources\[0\]: unknown source "nope"/m,
+    ],
+    [
+      'accuracy out of range',
+      goodYaml.replace('value: 0.8', 'value: 80'),
+      /^bad\.yaml: backbones\[0\]\.citedAccuracy\.gsm8k\.value: Too big/m,
+    ],
     ['unknown benchmark', goodYaml.replace('gsm8k: {', 'gsm9k: {'), /^bad\.yaml: backbones\[0\]\.citedAccuracy\.gsm9k: /m],
-    ['simulated flag mismatch', goodYaml.replace('simulated: true', 'simulated: false'), /^bad\.yaml: backbones\[0\]\.provider: provider "simulated" in a pool marked simulated: false/m],
-    ['duplicate ids', goodYaml + goodYaml.slice(goodYaml.indexOf('  - id: tiny-a')), /^bad\.yaml: backbones\[1\]\.id: duplicate backbone id "tiny-a"/m],
+    [
+      'simulated flag mismatch',
+      goodYaml.replace('simulated: true', 'simulated: false'),
+      /^bad\.yaml: backbones\[0\]\.provider: provider "simulated" in a pool marked simulated: false/m,
+    ],
+    [
+      'duplicate ids',
+      goodYaml + goodYaml.slice(goodYaml.indexOf('  - id: tiny-a')),
+      /^bad\.yaml: backbones\[1\]\.id: duplicate backbone id "tiny-a"/m,
+    ],
     ['future version', goodYaml.replace('version: 1', 'version: 2'), /^bad\.yaml: version: unsupported pool-file version/m],
     ['YAML syntax', goodYaml.replace('sources: [src]', 'sources: [src'), /^bad\.yaml: line \d+, column \d+: invalid YAML: /m],
   ];
@@ -295,8 +330,14 @@ backbones:
     writeFileSync(join(dir, 'tiny.yaml'), goodYaml);
     writeFileSync(join(dir, 'bad.yaml'), goodYaml.replace('decodeTps: 50', 'decodeTps: 0'));
     assert.equal(loadPool('tiny.yaml', dir).name, 'tiny');
-    assert.throws(() => loadPool('bad.yaml', dir), (e: unknown) => e instanceof PoolLoadError && /^bad\.yaml: backbones\[0\]\.latency\.decodeTps: Too small/.test(e.message));
-    assert.throws(() => loadPool('absent.yaml', dir), (e: unknown) => e instanceof PoolLoadError && /absent\.yaml: no such pool/.test(e.message));
+    assert.throws(
+      () => loadPool('bad.yaml', dir),
+      (e: unknown) => e instanceof PoolLoadError && /^bad\.yaml: backbones\[0\]\.latency\.decodeTps: Too small/.test(e.message),
+    );
+    assert.throws(
+      () => loadPool('absent.yaml', dir),
+      (e: unknown) => e instanceof PoolLoadError && /absent\.yaml: no such pool/.test(e.message),
+    );
   });
 
   test('the example real pool file is valid', () => {
@@ -316,7 +357,10 @@ backbones:
       for (const bench of ['gsm8k', 'svamp', 'multiarith', 'math500', 'aqua', 'mmlu', 'humaneval', 'mbpp'] as const) {
         const s = b.citedAccuracy?.[bench];
         assert.ok(s, `${b.id} ${bench}`);
-        assert.ok(s.derived || (s.source !== undefined && sources.has(s.source)), `${b.id} ${bench}: public figures cite a source`);
+        assert.ok(
+          s.derived || (s.source !== undefined && sources.has(s.source)),
+          `${b.id} ${bench}: public figures cite a source`,
+        );
       }
       for (const d of ['math', 'knowledge', 'code'] as const) {
         const cited = b.citedAccuracy?.[DOMAIN_REFERENCE[d]]?.value ?? NaN;
@@ -361,7 +405,10 @@ describe('pool CLI commands', () => {
   test('a bad pool file is a user error naming file, field and reason', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pool-cli-'));
     const file = join(dir, 'broken.json');
-    writeFileSync(file, JSON.stringify({ version: 1, name: 'b', simulated: true, priceTableVersion: 'x', backbones: [{ id: 'UPPER' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ version: 1, name: 'b', simulated: true, priceTableVersion: 'x', backbones: [{ id: 'UPPER' }] }),
+    );
     const { error } = run(['pool', 'list', '--pool', file]);
     assert.ok(error instanceof UserError);
     assert.match(error.message, /broken\.json: backbones\[0\]\.id: lowercase id/);

@@ -7,9 +7,6 @@ import type { Rng } from '../../../core/sim-random';
  * effect; it writes the standard final-answer forms every grader accepts.
  */
 
-type NumericKey = Extract<AnswerKey, { kind: 'numeric' }>;
-type ChoiceKey = Extract<AnswerKey, { kind: 'choice' }>;
-type MathKey = Extract<AnswerKey, { kind: 'math' }>;
 type CodeKey = Extract<AnswerKey, { kind: 'code' }>;
 
 // ---------- numbers ----------
@@ -191,7 +188,12 @@ const forgottenReturn: Mutation = (lines, code) => {
 
 /** A plausible broken variant of a working solution (it fails the tests in all but rare cases). */
 export function breakCode(solution: string, entryPoint: string, rng: Rng): string {
-  const tries: Mutation[] = [rng.pick([offByOne, invertedCondition, forgottenReturn]), offByOne, invertedCondition, forgottenReturn];
+  const tries: Mutation[] = [
+    rng.pick([offByOne, invertedCondition, forgottenReturn]),
+    offByOne,
+    invertedCondition,
+    forgottenReturn,
+  ];
   for (const mutate of tries) {
     const lines = solution.split('\n');
     if (mutate(lines, codeLineIndices(lines))) {
@@ -272,7 +274,8 @@ export function judgeAnswer(text: string, key: AnswerKey): PeerVerdict {
       return sameNumber(got, want) ? { verdict: 'right' } : { verdict: 'wrong', final: `Answer: ${formatNumber(got)}` };
     }
     case 'choice': {
-      const m = lastMatch(text, /(?:[Aa]nswer|ANSWER)(?:\s+is)?\s*[:=]?\s*\(?([A-J])\)?(?![A-Za-z])/) ?? lastMatch(text, /\(([A-J])\)/);
+      const m =
+        lastMatch(text, /(?:[Aa]nswer|ANSWER)(?:\s+is)?\s*[:=]?\s*\(?([A-J])\)?(?![A-Za-z])/) ?? lastMatch(text, /\(([A-J])\)/);
       const letter = m?.[1];
       if (letter === undefined) return { verdict: 'none' };
       return letter === key.letter ? { verdict: 'right' } : { verdict: 'wrong', final: `Answer: (${letter})` };
@@ -288,7 +291,9 @@ export function judgeAnswer(text: string, key: AnswerKey): PeerVerdict {
       const got = lastCodeBlock(text);
       const ref = referenceSolution(key);
       if (got === undefined || ref === undefined) return { verdict: 'none' };
-      return normalizeCode(got) === normalizeCode(ref) ? { verdict: 'right' } : { verdict: 'wrong', final: codeBlock(got.replace(/\s+$/, '')) };
+      return normalizeCode(got) === normalizeCode(ref)
+        ? { verdict: 'right' }
+        : { verdict: 'wrong', final: codeBlock(got.replace(/\s+$/, '')) };
     }
   }
 }
