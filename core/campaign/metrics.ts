@@ -1,0 +1,318 @@
+/**
+ * Campaign metrics (METHOD.md Evaluation): per (method, budget kind, budget) accuracy, cost and
+ * latency statistics and budget violations; per (method, budget kind) the AUC of the
+ * accuracy-versus-budget curve over the normalised log-budget axis with a 95 % bootstrap interval
+ * (queries resampled with replacement, paired across budgets and methods); and the gap to the best
+ * baseline at each matched budget and in AUC. Pure and deterministic (seeded resampling).
+ */
+import { Rng } from '../designer/prng';
+import type { BudgetKind } from './spec';
+
+/** The part of a stored run the metrics read. */
+export interface RunOutcome {
+  method: string;
+  budgetKind: BudgetKind;
+  budget: number;
+  taskId: string;
+  /** null: not graded (counts as wrong in accuracy, reported as `ungraded`). */
+  correct: boolean | null;
+  costUsd: number;
+  latencyS: number;
+  deadlineHit: boolean;
+  budgetExhausted: boolean;
+}
+
+export interface Stat3 {
+  mean: number;
+  p50: number;
+  p95: number;
+}
+
+export interface PointMetrics {
+  method: string;
+  budgetKind: BudgetKind;
+  budget: number;
+  n: number;
+  correct: number;
+  ungraded: number;
+  accuracy: number;
+  cost: Stat3;
+  latency: Stat3;
+  /** Runs whose spend on the budget's axis exceeds the budget (cost > budget on the cost axis, latency > budget on the latency axis). */
+  violations: number;
+  violationRate: number;
+  deadlineHits: number;
+  budgetExhausted: number;
+}
+
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+export interface CurveMetrics {
+  method: string;
+  budgetKind: BudgetKind;
+  /** Ascending budgets and the accuracy at each. */
+  budgets: number[];
+  accuracies: number[];
+  auc: number;
+  aucCi: Interval;
+  /** Distinct queries behind the curve. */
+  tasks: number;
+}
+
+export interface GapRow {
+  method: string;
+  budgetKind: BudgetKind;
+  budget: number;
+  accuracy: number;
+  /** The most accurate baseline other than `method` at this budget; null when there is none. */
+  bestBaseline: string | null;
+  bestBaselineAccuracy: number | null;
+  /** accuracy − bestBaselineAccuracy. */
+  gap: number | null;
+}
+
+export interface AucGap {
+  method: string;
+  budgetKind: BudgetKind;
+  /** The baseline (other than `method`) with the highest AUC on this axis. */
+  bestBaseline: string | null;
+  gap: number | null;
+  /** Paired bootstrap interval of the AUC difference. */
+  gapCi: Interval | null;
+}
+
+export interface MetricsOptions {
+  /** Bootstrap resamples (default 1000). */
+  resamples?: number;
+  /** Seed of the resampling (default '0'). */
+  seed?: string;
+  /** Interval coverage (default 0.95). */
+  confidence?: number;
+  /** Which methods count as baselines for the gaps (default: all but `agentbalance` and `plugin-*`). */
+  isBaseline?: (method: string) => boolean;
+}
+
+export interface CampaignMetrics {
+  points: PointMetrics[];
+  curves: CurveMetrics[];
+  gaps: GapRow[];
+  aucGaps: AucGap[];
+  bootstrap: { resamples: number; seed: string; confidence: number };
+}
+
+export const DEFAULT_RESAMPLES = 1000;
+/** Relative tolerance of the violation check (floating-point noise only). */
+const VIOLATION_EPS = 1e-9;
+
+export function defaultIsBaseline(method: string): boolean {
+  return method !== 'agentbalance' && !method.startsWith('plugin-');
+}
+
+/** Quantile of sorted values by linear interpolation between order statistics (numpy's default, type 7). */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.ceil(h);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+export function stat3(values: readonly number[]): Stat3 {
+  if (values.length === 0) return { mean: NaN, p50: NaN, p95: NaN };
+  const s = [...values].sort((a, b) => a - b);
+  return { mean: s.reduce((a, b) => a + b, 0) / s.length, p50: quantileSorted(s, 0.5), p95: quantileSorted(s, 0.95) };
+}
+
+/**
+ * Trapezoid area under accuracy over the normalised log-budget axis:
+ * x = (log b − log b_min)/(log b_max − log b_min) ∈ [0, 1]. One budget: its accuracy.
+ * Budgets need not be sorted; they must be positive and distinct.
+ */
+export function trapezoidAuc(budgets: readonly number[], accuracies: readonly number[]): number {
+  if (budgets.length !== accuracies.length) throw new Error('trapezoidAuc: length mismatch');
+  if (budgets.length === 0) return NaN;
+  const pts = budgets.map((b, i) => [b, accuracies[i]!] as const).sort((a, b) => a[0] - b[0]);
+  if (pts.length === 1) return pts[0]![1];
+  const lo = Math.log(pts[0]![0]);
+  const span = Math.log(pts[pts.length - 1]![0]) - lo;
+  if (!(span > 0)) throw new Error('trapezoidAuc: budgets must be distinct and positive');
+  let area = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const x0 = (Math.log(pts[i - 1]![0]) - lo) / span;
+    const x1 = (Math.log(pts[i]![0]) - lo) / span;
+    area += ((x1 - x0) * (pts[i - 1]![1] + pts[i]![1])) / 2;
+  }
+  return area;
+}
+
+function violates(r: RunOutcome): boolean {
+  const used = r.budgetKind === 'cost' ? r.costUsd : r.latencyS;
+  return used > r.budget * (1 + VIOLATION_EPS);
+}
+
+export function pointMetrics(rows: readonly RunOutcome[]): PointMetrics {
+  const r0 = rows[0];
+  if (!r0) throw new Error('pointMetrics: no rows');
+  const n = rows.length;
+  const correct = rows.filter((r) => r.correct === true).length;
+  const violations = rows.filter(violates).length;
+  return {
+    method: r0.method,
+    budgetKind: r0.budgetKind,
+    budget: r0.budget,
+    n,
+    correct,
+    ungraded: rows.filter((r) => r.correct === null).length,
+    accuracy: correct / n,
+    cost: stat3(rows.map((r) => r.costUsd)),
+    latency: stat3(rows.map((r) => r.latencyS)),
+    violations,
+    violationRate: violations / n,
+    deadlineHits: rows.filter((r) => r.deadlineHit).length,
+    budgetExhausted: rows.filter((r) => r.budgetExhausted).length,
+  };
+}
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const g = m.get(k);
+    if (g) g.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The best baseline (other than `method`) by `score`; ties broken by name. */
+function bestOther(method: string, candidates: readonly string[], score: (m: string) => number | undefined): { name: string; value: number } | null {
+  let best: { name: string; value: number } | null = null;
+  for (const c of candidates) {
+    if (c === method) continue;
+    const v = score(c);
+    if (v === undefined || Number.isNaN(v)) continue;
+    if (!best || v > best.value || (v === best.value && byName(c, best.name) < 0)) best = { name: c, value: v };
+  }
+  return best;
+}
+
+/**
+ * All metrics of a campaign's runs. Methods appear in first-seen order of `rows`; budgets ascending.
+ * If a run key appears twice (it should not: the store upserts), the last row wins.
+ */
+export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOptions = {}): CampaignMetrics {
+  const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
+  const seed = opts.seed ?? '0';
+  const confidence = opts.confidence ?? 0.95;
+  const isBaseline = opts.isBaseline ?? defaultIsBaseline;
+  const dedup = new Map<string, RunOutcome>();
+  for (const r of allRows) dedup.set(`${r.method}|${r.budgetKind}|${r.budget}|${r.taskId}`, r);
+  const rows = [...dedup.values()];
+  const methods = [...new Set(allRows.map((r) => r.method))];
+  const baselines = methods.filter(isBaseline);
+
+  const points: PointMetrics[] = [];
+  const curves: CurveMetrics[] = [];
+  const gaps: GapRow[] = [];
+  const aucGaps: AucGap[] = [];
+  const alpha = (1 - confidence) / 2;
+
+  for (const kind of ['cost', 'latency'] as const) {
+    const kindRows = rows.filter((r) => r.budgetKind === kind);
+    if (kindRows.length === 0) continue;
+    const tasks = [...new Set(kindRows.map((r) => r.taskId))].sort(byName);
+    const taskIdx = new Map(tasks.map((t, i) => [t, i]));
+    const kindMethods = methods.filter((m) => kindRows.some((r) => r.method === m));
+
+    // Per method: budgets ascending and a correctness matrix [budget][task] (1, 0, or -1 = missing).
+    const perMethod = new Map<string, { budgets: number[]; acc: number[]; matrix: Int8Array[]; tasks: number }>();
+    for (const m of kindMethods) {
+      const mRows = kindRows.filter((r) => r.method === m);
+      const byBudget = groupBy(mRows, (r) => String(r.budget));
+      const budgets = [...new Set(mRows.map((r) => r.budget))].sort((a, b) => a - b);
+      const matrix: Int8Array[] = [];
+      const acc: number[] = [];
+      for (const b of budgets) {
+        const g = byBudget.get(String(b))!;
+        const p = pointMetrics(g);
+        points.push(p);
+        acc.push(p.accuracy);
+        const row = new Int8Array(tasks.length).fill(-1);
+        for (const r of g) row[taskIdx.get(r.taskId)!] = r.correct === true ? 1 : 0;
+        matrix.push(row);
+      }
+      perMethod.set(m, { budgets, acc, matrix, tasks: new Set(mRows.map((r) => r.taskId)).size });
+    }
+
+    // Paired bootstrap: one multiset of queries per resample, shared by every method and budget.
+    const rng = new Rng(`${seed}|bootstrap|${kind}`);
+    const boot = new Map<string, Float64Array>(kindMethods.map((m) => [m, new Float64Array(resamples)]));
+    const w = new Float64Array(tasks.length);
+    for (let s = 0; s < resamples; s++) {
+      w.fill(0);
+      for (let i = 0; i < tasks.length; i++) w[rng.int(tasks.length)]! += 1;
+      for (const m of kindMethods) {
+        const pm = perMethod.get(m)!;
+        const accs = pm.matrix.map((row, j) => {
+          let num = 0;
+          let den = 0;
+          for (let t = 0; t < row.length; t++) {
+            const c = row[t]!;
+            if (c < 0) continue;
+            num += w[t]! * c;
+            den += w[t]!;
+          }
+          return den > 0 ? num / den : pm.acc[j]!;
+        });
+        boot.get(m)![s] = trapezoidAuc(pm.budgets, accs);
+      }
+    }
+    const interval = (xs: Float64Array): Interval => {
+      const sorted = Array.from(xs).sort((a, b) => a - b);
+      return { lo: quantileSorted(sorted, alpha), hi: quantileSorted(sorted, 1 - alpha) };
+    };
+
+    const aucOf = new Map<string, number>();
+    for (const m of kindMethods) {
+      const pm = perMethod.get(m)!;
+      const auc = trapezoidAuc(pm.budgets, pm.acc);
+      aucOf.set(m, auc);
+      curves.push({ method: m, budgetKind: kind, budgets: pm.budgets, accuracies: pm.acc, auc, aucCi: resamples > 0 ? interval(boot.get(m)!) : { lo: NaN, hi: NaN }, tasks: pm.tasks });
+    }
+
+    const kindBaselines = baselines.filter((b) => perMethod.has(b));
+    for (const m of kindMethods) {
+      const pm = perMethod.get(m)!;
+      pm.budgets.forEach((b, j) => {
+        const best = bestOther(m, kindBaselines, (c) => {
+          const pc = perMethod.get(c)!;
+          const k = pc.budgets.indexOf(b);
+          return k >= 0 ? pc.acc[k] : undefined;
+        });
+        gaps.push({
+          method: m,
+          budgetKind: kind,
+          budget: b,
+          accuracy: pm.acc[j]!,
+          bestBaseline: best?.name ?? null,
+          bestBaselineAccuracy: best?.value ?? null,
+          gap: best ? pm.acc[j]! - best.value : null,
+        });
+      });
+      const bestAuc = bestOther(m, kindBaselines, (c) => aucOf.get(c));
+      let gapCi: Interval | null = null;
+      if (bestAuc && resamples > 0) {
+        const a = boot.get(m)!;
+        const c = boot.get(bestAuc.name)!;
+        gapCi = interval(a.map((x, i) => x - c[i]!));
+      }
+      aucGaps.push({ method: m, budgetKind: kind, bestBaseline: bestAuc?.name ?? null, gap: bestAuc ? aucOf.get(m)! - bestAuc.value : null, gapCi });
+    }
+  }
+  return { points, curves, gaps, aucGaps, bootstrap: { resamples, seed, confidence } };
+}
