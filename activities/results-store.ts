@@ -164,7 +164,8 @@ function truncateAgents(agents: readonly AgentTrace[], maxChars: number): AgentT
   return agents.map((a) => {
     if (a.text === undefined || a.text.length <= maxChars) return a;
     if (maxChars <= 0) {
-      const { text: _dropped, ...rest } = a;
+      const rest: AgentTrace = { ...a };
+      delete rest.text;
       return rest;
     }
     return { ...a, text: `${a.text.slice(0, maxChars)}…` };
@@ -433,7 +434,9 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   completedRunKeys(campaignId: string): Promise<Set<string>> {
-    return this.read((db) => new Set(SqliteResultsStore.all(db, SELECT_RUN_KEYS_SQL, [campaignId]).map((r) => String(r.run_key_id))));
+    return this.read(
+      (db) => new Set(SqliteResultsStore.all(db, SELECT_RUN_KEYS_SQL, [campaignId]).map((r) => String(r.run_key_id))),
+    );
   }
 
   saveCampaign(meta: CampaignMeta): Promise<void> {
@@ -454,7 +457,9 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   listCampaigns(): Promise<CampaignListing[]> {
-    return this.read((db) => SqliteResultsStore.all(db, LIST_CAMPAIGNS_SQL, []).map((r) => ({ meta: parseMeta(r.meta), runs: num(r.runs) })));
+    return this.read((db) =>
+      SqliteResultsStore.all(db, LIST_CAMPAIGNS_SQL, []).map((r) => ({ meta: parseMeta(r.meta), runs: num(r.runs) })),
+    );
   }
 
   async close(): Promise<void> {
@@ -509,7 +514,9 @@ export class PostgresResultsStore implements ResultsStore {
     return store;
   }
 
-  private async tx<T>(fn: (c: { query: (sql: string, params?: SqlValue[]) => Promise<{ rows: Record<string, unknown>[] }> }) => Promise<T>): Promise<T> {
+  private async tx<T>(
+    fn: (c: { query: (sql: string, params?: SqlValue[]) => Promise<{ rows: Record<string, unknown>[] }> }) => Promise<T>,
+  ): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -543,7 +550,9 @@ export class PostgresResultsStore implements ResultsStore {
   }
 
   async getRuns(campaignId: string, opts: { agents?: boolean } = {}): Promise<RunRow[]> {
-    return (await this.rows(opts.agents === false ? SELECT_RUNS_NO_AGENTS_SQL : SELECT_RUNS_SQL, [campaignId])).map(runFromRecord);
+    return (await this.rows(opts.agents === false ? SELECT_RUNS_NO_AGENTS_SQL : SELECT_RUNS_SQL, [campaignId])).map(
+      runFromRecord,
+    );
   }
 
   async completedRunKeys(campaignId: string): Promise<Set<string>> {
@@ -589,7 +598,10 @@ export async function openResultsStore(opts: ResultsStoreOptions = {}): Promise<
   const url = opts.databaseUrl ?? (opts.sqlitePath === undefined && env ? env : undefined);
   const storeOpts = opts.agentTextChars !== undefined ? { agentTextChars: opts.agentTextChars } : {};
   if (url !== undefined) {
-    if (!isPostgresUrl(url)) throw new Error(`results store: ${opts.databaseUrl !== undefined ? 'databaseUrl' : DATABASE_URL_ENV} must be a postgres:// URL (got ${redactUrl(url)})`);
+    if (!isPostgresUrl(url))
+      throw new Error(
+        `results store: ${opts.databaseUrl !== undefined ? 'databaseUrl' : DATABASE_URL_ENV} must be a postgres:// URL (got ${redactUrl(url)})`,
+      );
     return PostgresResultsStore.open(url, storeOpts);
   }
   return SqliteResultsStore.open(opts.sqlitePath ?? defaultSqlitePath(), storeOpts);

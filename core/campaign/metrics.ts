@@ -190,7 +190,11 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The best baseline (other than `method`) by `score`; ties broken by name. */
-function bestOther(method: string, candidates: readonly string[], score: (m: string) => number | undefined): { name: string; value: number } | null {
+function bestOther(
+  method: string,
+  candidates: readonly string[],
+  score: (m: string) => number | undefined,
+): { name: string; value: number } | null {
   let best: { name: string; value: number } | null = null;
   for (const c of candidates) {
     if (c === method) continue;
@@ -282,7 +286,15 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
       const pm = perMethod.get(m)!;
       const auc = trapezoidAuc(pm.budgets, pm.acc);
       aucOf.set(m, auc);
-      curves.push({ method: m, budgetKind: kind, budgets: pm.budgets, accuracies: pm.acc, auc, aucCi: resamples > 0 ? interval(boot.get(m)!) : { lo: NaN, hi: NaN }, tasks: pm.tasks });
+      curves.push({
+        method: m,
+        budgetKind: kind,
+        budgets: pm.budgets,
+        accuracies: pm.acc,
+        auc,
+        aucCi: resamples > 0 ? interval(boot.get(m)!) : { lo: NaN, hi: NaN },
+        tasks: pm.tasks,
+      });
     }
 
     const kindBaselines = baselines.filter((b) => perMethod.has(b));
@@ -311,7 +323,13 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
         const c = boot.get(bestAuc.name)!;
         gapCi = interval(a.map((x, i) => x - c[i]!));
       }
-      aucGaps.push({ method: m, budgetKind: kind, bestBaseline: bestAuc?.name ?? null, gap: bestAuc ? aucOf.get(m)! - bestAuc.value : null, gapCi });
+      aucGaps.push({
+        method: m,
+        budgetKind: kind,
+        bestBaseline: bestAuc?.name ?? null,
+        gap: bestAuc ? aucOf.get(m)! - bestAuc.value : null,
+        gapCi,
+      });
     }
   }
   return { points, curves, gaps, aucGaps, bootstrap: { resamples, seed, confidence } };

@@ -29,7 +29,8 @@ export function roundSig(x: number, digits = GRID_DIGITS): number {
  * (n = 1 gives [min]). Throws on non-positive bounds, max < min or n < 1.
  */
 export function logSpaced(min: number, max: number, n: number): number[] {
-  if (!(min > 0) || !(max > 0) || !Number.isFinite(min) || !Number.isFinite(max)) throw new Error(`logSpaced: bounds must be positive and finite (got ${min}, ${max})`);
+  if (!(min > 0) || !(max > 0) || !Number.isFinite(min) || !Number.isFinite(max))
+    throw new Error(`logSpaced: bounds must be positive and finite (got ${min}, ${max})`);
   if (max < min) throw new Error(`logSpaced: max ${max} < min ${min}`);
   if (!Number.isInteger(n) || n < 1) throw new Error(`logSpaced: n must be a positive integer (got ${n})`);
   if (n === 1) return [roundSig(min)];
@@ -57,7 +58,9 @@ export const BudgetGridSchema = z
 export const MethodIdSchema = z
   .string()
   .trim()
-  .refine((s) => s === `${SINGLE_PREFIX}*` || isMethodId(s), { message: 'unknown method id (see core/methods METHOD_IDS; single:<backbone> or single:*)' });
+  .refine((s) => s === `${SINGLE_PREFIX}*` || isMethodId(s), {
+    message: 'unknown method id (see core/methods METHOD_IDS; single:<backbone> or single:*)',
+  });
 
 export const CampaignSpecSchema = z
   .object({
@@ -71,7 +74,10 @@ export const CampaignSpecSchema = z
     /** Split id (core/splits.ts); the test split by default. */
     split: z.string().min(1).default('test'),
     /** Seeds every random choice of the campaign (methods, bootstrap, the simulated pool's default seed). */
-    seed: z.union([z.string().min(1), z.number().int()]).transform(String).default('0'),
+    seed: z
+      .union([z.string().min(1), z.number().int()])
+      .transform(String)
+      .default('0'),
     /** Built-in pool name (e.g. `sim-14`) or a pool-file path. */
     pool: z.string().min(1).default('sim-14'),
     /** Method ids; `single:*` stands for every backbone of the pool (expand with `resolveMethods`). */
@@ -88,7 +94,11 @@ export const CampaignSpecSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.costBudgets.length === 0 && s.latencyBudgets.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['costBudgets'], message: 'give at least one cost or latency budget (costBudgets and latencyBudgets are both empty)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['costBudgets'],
+        message: 'give at least one cost or latency budget (costBudgets and latencyBudgets are both empty)',
+      });
     }
   });
 export type CampaignSpec = z.infer<typeof CampaignSpecSchema>;
@@ -148,7 +158,8 @@ export function runKeys(
   if (dup !== undefined) throw new Error(`runKeys: duplicate task id "${dup}"`);
   const methods: string[] = backbones ? resolveMethods(spec, backbones) : [...new Set(spec.methods)];
   for (const m of methods) {
-    if (m === `${SINGLE_PREFIX}*`) throw new Error('runKeys: expand single:* first (pass the pool backbones or call resolveMethods)');
+    if (m === `${SINGLE_PREFIX}*`)
+      throw new Error('runKeys: expand single:* first (pass the pool backbones or call resolveMethods)');
     if (!isMethodId(m)) throw new Error(`runKeys: unknown method "${m}"`);
   }
   const grids: [BudgetKind, number[]][] = [
@@ -159,7 +170,8 @@ export function runKeys(
   for (const method of methods) {
     for (const [budgetKind, grid] of grids) {
       for (const budget of grid) {
-        for (const taskId of taskIds) out.push({ method, budgetKind, budget, taskId, runKeyId: runKeyId({ method, budgetKind, budget, taskId }) });
+        for (const taskId of taskIds)
+          out.push({ method, budgetKind, budget, taskId, runKeyId: runKeyId({ method, budgetKind, budget, taskId }) });
       }
     }
   }

@@ -8,7 +8,15 @@
  * budget, keeps alternating: drop the lowest-degree worker, drop the lowest-scoring edge — down to
  * the decision agent alone. One homogeneous backbone: the most able one for which some step fits.
  */
-import { edgeKey, lowestRemovableEdge, scoredFullGraph, toTopology, withoutEdge, withoutWorker, type ScoredGraph } from './scored-graph';
+import {
+  edgeKey,
+  lowestRemovableEdge,
+  scoredFullGraph,
+  toTopology,
+  withoutEdge,
+  withoutWorker,
+  type ScoredGraph,
+} from './scored-graph';
 import type { MethodContext, MethodPlan } from './types';
 import { describePrediction, firstFit, methodRng, planPrediction, rolePromptsFor, type Topology } from './util';
 

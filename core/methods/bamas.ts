@@ -11,7 +11,16 @@
  */
 import { chainTopology, layeredTopology, starTopology } from './templates';
 import type { MethodContext, MethodPlan } from './types';
-import { describePrediction, greedyAssign, overrun, planPrediction, poolIndex, rolePromptsFor, successProbability, type GreedyAssignment } from './util';
+import {
+  describePrediction,
+  greedyAssign,
+  overrun,
+  planPrediction,
+  poolIndex,
+  rolePromptsFor,
+  successProbability,
+  type GreedyAssignment,
+} from './util';
 
 export const BAMAS_TEMPLATES = ['chain', 'star', 'layered'] as const;
 

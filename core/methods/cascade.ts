@@ -48,13 +48,18 @@ export function planCascade(ctx: MethodContext): MethodPlan {
     return { b, costUsd: p.costUsd, latencyS: p.latencyS, spec };
   });
   // Pareto frontier: by cost ascending, keep a backbone only when it is more able than every cheaper one.
-  const byCost = [...all].sort((x, y) => x.costUsd - y.costUsd || abilityOf(y.b, d) - abilityOf(x.b, d) || (x.b.id < y.b.id ? -1 : 1));
+  const byCost = [...all].sort(
+    (x, y) => x.costUsd - y.costUsd || abilityOf(y.b, d) - abilityOf(x.b, d) || (x.b.id < y.b.id ? -1 : 1),
+  );
   const frontier: Stage[] = [];
-  for (const s of byCost) if (frontier.length === 0 || abilityOf(s.b, d) > abilityOf(frontier[frontier.length - 1]!.b, d)) frontier.push(s);
+  for (const s of byCost)
+    if (frontier.length === 0 || abilityOf(s.b, d) > abilityOf(frontier[frontier.length - 1]!.b, d)) frontier.push(s);
 
   // Last stage: the most able backbone that fits alone (ties: cheaper); then cheaper, less able
   // frontier backbones in front of it, cheapest first, while the worst case still fits.
-  const byAbility = [...all].sort((x, y) => abilityOf(y.b, d) - abilityOf(x.b, d) || x.costUsd - y.costUsd || (x.b.id < y.b.id ? -1 : 1));
+  const byAbility = [...all].sort(
+    (x, y) => abilityOf(y.b, d) - abilityOf(x.b, d) || x.costUsd - y.costUsd || (x.b.id < y.b.id ? -1 : 1),
+  );
   let stages: Stage[] | undefined;
   const last = byAbility.find((s) => fitsBudgets(worstCase([s]), ctx.budgets));
   if (last) {

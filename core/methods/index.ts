@@ -65,7 +65,9 @@ export function singleId(backboneId: string): MethodId {
 }
 
 export function validMethodsText(backbones?: readonly Pick<Backbone, 'id'>[]): string {
-  const singles = backbones ? `single:<backbone> (${backbones.map((b) => b.id).join(', ')}), single:*` : 'single:<backbone>, single:*';
+  const singles = backbones
+    ? `single:<backbone> (${backbones.map((b) => b.id).join(', ')}), single:*`
+    : 'single:<backbone>, single:*';
   return `${singles}, ${METHOD_IDS.join(', ')}, or the keywords ${METHOD_LIST_KEYWORDS.join(', ')}`;
 }
 
@@ -75,7 +77,9 @@ export function validMethodsText(backbones?: readonly Pick<Backbone, 'id'>[]): s
  * throw an error that lists the valid ids.
  */
 export function parseMethodList(text: string | readonly string[], backbones: readonly Pick<Backbone, 'id'>[]): MethodId[] {
-  const items = (typeof text === 'string' ? text.split(',') : text.flatMap((t) => t.split(','))).map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = (typeof text === 'string' ? text.split(',') : text.flatMap((t) => t.split(',')))
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (items.length === 0) throw new Error(`empty method list; valid methods: ${validMethodsText(backbones)}`);
   const out: MethodId[] = [];
   const seen = new Set<string>();
@@ -103,7 +107,10 @@ export function parseMethodList(text: string | readonly string[], backbones: rea
       bad.push(`"${item}"`);
     }
   }
-  if (bad.length > 0) throw new Error(`unknown method${bad.length > 1 ? 's' : ''} ${bad.join(', ')}; valid methods: ${validMethodsText(backbones)}`);
+  if (bad.length > 0)
+    throw new Error(
+      `unknown method${bad.length > 1 ? 's' : ''} ${bad.join(', ')}; valid methods: ${validMethodsText(backbones)}`,
+    );
   return out;
 }
 
@@ -130,7 +137,8 @@ const PLANNERS: Readonly<Record<Exclude<FixedMethodId, 'agentbalance'>, MethodPl
 export function planMethod(id: string, ctx: MethodContext): MethodPlan {
   let plan: MethodPlan;
   if (id === 'agentbalance') {
-    if (!ctx.designer) throw new Error('method "agentbalance" needs the trained designer: pass ctx.designer (wired by the campaign workflow)');
+    if (!ctx.designer)
+      throw new Error('method "agentbalance" needs the trained designer: pass ctx.designer (wired by the campaign workflow)');
     plan = ctx.designer(ctx);
   } else if (id.startsWith(SINGLE_PREFIX)) {
     plan = planSingle(id.slice(SINGLE_PREFIX.length), ctx);
@@ -148,8 +156,10 @@ export function checkPlan(id: string, plan: MethodPlan, backbones: readonly Pick
   for (const spec of [plan.spec, ...(plan.cascade?.stages ?? [])]) {
     validateSpec(spec, known);
     for (const a of spec.agents) {
-      if (a.systemPrompt === undefined && plan.rolePrompts[a.role] === undefined) throw new Error(`${id}: agent "${a.id}" has role "${a.role}" without a prompt`);
+      if (a.systemPrompt === undefined && plan.rolePrompts[a.role] === undefined)
+        throw new Error(`${id}: agent "${a.id}" has role "${a.role}" without a prompt`);
     }
   }
-  if (plan.cascade && plan.cascade.samples.length !== plan.cascade.stages.length) throw new Error(`${id}: cascade samples/stages length mismatch`);
+  if (plan.cascade && plan.cascade.samples.length !== plan.cascade.stages.length)
+    throw new Error(`${id}: cascade samples/stages length mismatch`);
 }

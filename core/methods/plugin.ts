@@ -14,12 +14,24 @@ import { planGdesigner } from './gdesigner';
 import type { MethodContext, MethodPlan, MethodPlanner } from './types';
 import { describePrediction, greedyAssign, planPrediction, predictSpec, topologyOf } from './util';
 
-export const PLUGIN_BASES = { gdesigner: planGdesigner, agentprune: planAgentprune, agentdropout: planAgentdropout } as const satisfies Record<string, MethodPlanner>;
+export const PLUGIN_BASES = {
+  gdesigner: planGdesigner,
+  agentprune: planAgentprune,
+  agentdropout: planAgentdropout,
+} as const satisfies Record<string, MethodPlanner>;
 export type PluginBase = keyof typeof PLUGIN_BASES;
 
 function sameTopology(a: MasSpec, b: MasSpec): boolean {
-  const agents = (s: MasSpec): string => s.agents.map((x) => `${x.id}:${x.role}:${x.systemPrompt ?? ''}`).sort().join('\n');
-  const edges = (s: MasSpec): string => s.edges.map(([u, v]) => `${u}>${v}`).sort().join('\n');
+  const agents = (s: MasSpec): string =>
+    s.agents
+      .map((x) => `${x.id}:${x.role}:${x.systemPrompt ?? ''}`)
+      .sort()
+      .join('\n');
+  const edges = (s: MasSpec): string =>
+    s.edges
+      .map(([u, v]) => `${u}>${v}`)
+      .sort()
+      .join('\n');
   return a.decision === b.decision && agents(a) === agents(b) && edges(a) === edges(b);
 }
 
@@ -29,7 +41,8 @@ export function planPlugin(base: PluginBase, ctx: MethodContext): MethodPlan {
   let via: string;
   if (ctx.pluginAssigner) {
     spec = ctx.pluginAssigner(basePlan.spec, ctx);
-    if (!sameTopology(spec, basePlan.spec)) throw new Error(`plugin-${base}: the plug-in assigner changed the topology (it may only change backbones)`);
+    if (!sameTopology(spec, basePlan.spec))
+      throw new Error(`plugin-${base}: the plug-in assigner changed the topology (it may only change backbones)`);
     via = 'designer matching';
   } else {
     spec = greedyAssign(topologyOf(basePlan.spec), basePlan.rolePrompts, ctx).spec;

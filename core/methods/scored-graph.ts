@@ -50,7 +50,11 @@ export function scoreOf(g: ScoredGraph, e: readonly [string, string]): number {
 }
 
 export function toTopology(g: Pick<ScoredGraph, 'workers' | 'decision' | 'edges'>): Topology {
-  return { agents: [...g.workers.map((w) => ({ ...w })), { ...g.decision }], edges: g.edges.map(([u, v]) => [u, v]), decision: g.decision.id };
+  return {
+    agents: [...g.workers.map((w) => ({ ...w })), { ...g.decision }],
+    edges: g.edges.map(([u, v]) => [u, v]),
+    decision: g.decision.id,
+  };
 }
 
 /** The lowest-scoring edge whose removal leaves its source at least one outgoing edge; undefined if none. */

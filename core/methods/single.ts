@@ -8,11 +8,18 @@ import { describePrediction, planPrediction, predictSpec, rolePromptsFor, assign
 
 export function planSingle(backboneId: string, ctx: MethodContext): MethodPlan {
   if (!ctx.backbones.some((b) => b.id === backboneId)) {
-    throw new Error(`single:${backboneId}: backbone "${backboneId}" is not in the pool (${ctx.backbones.map((b) => b.id).join(', ')})`);
+    throw new Error(
+      `single:${backboneId}: backbone "${backboneId}" is not in the pool (${ctx.backbones.map((b) => b.id).join(', ')})`,
+    );
   }
   const top: Topology = { agents: [{ id: 'decision', role: ctx.decisionRole.id }], edges: [], decision: 'decision' };
   const rolePrompts = rolePromptsFor(top, ctx);
   const spec = assignAll(top, backboneId);
   const pred = predictSpec(spec, rolePrompts, ctx);
-  return { spec, rolePrompts, note: `single agent on ${backboneId} (${describePrediction(pred)})`, predicted: planPrediction(pred) };
+  return {
+    spec,
+    rolePrompts,
+    note: `single agent on ${backboneId} (${describePrediction(pred)})`,
+    predicted: planPrediction(pred),
+  };
 }

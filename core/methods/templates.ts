@@ -43,7 +43,7 @@ export const DEBATE_ROUND1 =
 export const DEBATE_ROUND2 =
   "You take part in a debate. You see every debater's first-round answer (yours included). Point out errors, then give your updated answer with a short justification.";
 export const DEBATE_JUDGE =
-  'You are the judge of a debate. Weigh the debaters\' final answers and arguments, then give the single final answer in the required format.';
+  "You are the judge of a debate. Weigh the debaters' final answers and arguments, then give the single final answer in the required format.";
 
 /** Two rounds of `debaters` debaters (round 2 sees every round-1 answer) and a judge. */
 export function debateTopology(ctx: MethodContext, debaters = 3): Topology {
@@ -64,7 +64,11 @@ export const COT_AGGREGATE =
 /** k independent chain-of-thought samples and an aggregator agent that takes the majority vote. */
 export function cotScTopology(ctx: MethodContext, k = 5): Topology {
   const d = ctx.decisionRole;
-  const samples = Array.from({ length: k }, (_, i) => ({ id: `s${i + 1}`, role: d.id, systemPrompt: `${d.prompt}\n\n${COT_SAMPLE}` }));
+  const samples = Array.from({ length: k }, (_, i) => ({
+    id: `s${i + 1}`,
+    role: d.id,
+    systemPrompt: `${d.prompt}\n\n${COT_SAMPLE}`,
+  }));
   const agg = { id: 'aggregator', role: d.id, systemPrompt: `${d.prompt}\n\n${COT_AGGREGATE}` };
   return { agents: [...samples, agg], edges: samples.map((s) => [s.id, agg.id] as [string, string]), decision: agg.id };
 }

@@ -117,7 +117,11 @@ export interface CompiledTopology {
   baseIn: number[];
 }
 
-export function compileTopology(top: Pick<Topology, 'agents' | 'edges' | 'decision'>, rolePrompts: Readonly<Record<string, string>>, ctx: MethodContext): CompiledTopology {
+export function compileTopology(
+  top: Pick<Topology, 'agents' | 'edges' | 'decision'>,
+  rolePrompts: Readonly<Record<string, string>>,
+  ctx: MethodContext,
+): CompiledTopology {
   const spec: MasSpec = { agents: top.agents.map((a) => ({ ...a, backbone: '_' })), edges: top.edges, decision: top.decision };
   const index = validateSpec(spec);
   const ids = top.agents.map((a) => a.id);
@@ -128,12 +132,18 @@ export function compileTopology(top: Pick<Topology, 'agents' | 'edges' | 'decisi
     decision: pos.get(top.decision)!,
     order: index.order.map((id) => pos.get(id)!),
     preds: ids.map((id) => index.preds.get(id)!.map((p) => pos.get(p)!)),
-    baseIn: top.agents.map((a) => CALL_OVERHEAD_TOKENS + TOKENS_PER_WORD * (qWords + wordCount(a.systemPrompt ?? rolePrompts[a.role] ?? ''))),
+    baseIn: top.agents.map(
+      (a) => CALL_OVERHEAD_TOKENS + TOKENS_PER_WORD * (qWords + wordCount(a.systemPrompt ?? rolePrompts[a.role] ?? '')),
+    ),
   };
 }
 
 /** Predicted cost and latency of a compiled topology with backbone `assign[i]` for agent i. */
-export function predictCompiled(c: CompiledTopology, assign: readonly Backbone[], domain: Domain): { costUsd: number; latencyS: number; perAgent: AgentPrediction[] } {
+export function predictCompiled(
+  c: CompiledTopology,
+  assign: readonly Backbone[],
+  domain: Domain,
+): { costUsd: number; latencyS: number; perAgent: AgentPrediction[] } {
   const n = c.ids.length;
   const perAgent = new Array<AgentPrediction>(n);
   const finish = new Array<number>(n).fill(0);
@@ -163,7 +173,11 @@ export function predictSpec(spec: MasSpec, rolePrompts: Readonly<Record<string, 
   const pool = poolIndex(ctx.backbones);
   validateSpec(spec, new Set(pool.keys()));
   const c = compileTopology(spec, rolePrompts, ctx);
-  const r = predictCompiled(c, spec.agents.map((a) => pool.get(a.backbone)!), ctx.task.domain);
+  const r = predictCompiled(
+    c,
+    spec.agents.map((a) => pool.get(a.backbone)!),
+    ctx.task.domain,
+  );
   return {
     costUsd: r.costUsd,
     latencyS: r.latencyS,
@@ -180,16 +194,28 @@ export interface Topology {
 }
 
 export function assignAll(top: Topology, backboneId: string): MasSpec {
-  return { agents: top.agents.map((a) => ({ ...a, backbone: backboneId })), edges: top.edges.map(([u, v]) => [u, v]), decision: top.decision };
+  return {
+    agents: top.agents.map((a) => ({ ...a, backbone: backboneId })),
+    edges: top.edges.map(([u, v]) => [u, v]),
+    decision: top.decision,
+  };
 }
 
 export function assignEach(top: Topology, backboneOf: (agentId: string) => string): MasSpec {
-  return { agents: top.agents.map((a) => ({ ...a, backbone: backboneOf(a.id) })), edges: top.edges.map(([u, v]) => [u, v]), decision: top.decision };
+  return {
+    agents: top.agents.map((a) => ({ ...a, backbone: backboneOf(a.id) })),
+    edges: top.edges.map(([u, v]) => [u, v]),
+    decision: top.decision,
+  };
 }
 
 export function topologyOf(spec: MasSpec): Topology {
   return {
-    agents: spec.agents.map(({ backbone: _b, ...rest }) => rest),
+    agents: spec.agents.map((a) => {
+      const rest: Omit<MasAgent, 'backbone'> & { backbone?: string } = { ...a };
+      delete rest.backbone;
+      return rest;
+    }),
     edges: spec.edges.map(([u, v]) => [u, v]),
     decision: spec.decision,
   };
@@ -199,7 +225,9 @@ export function topologyOf(spec: MasSpec): Topology {
 export function rankByAbility(ctx: MethodContext): Backbone[] {
   const d = ctx.task.domain;
   const unit = (b: Backbone): number => callCostUsd(b, 500, meanOutputTokensOf(b, d));
-  return [...ctx.backbones].sort((x, y) => abilityOf(y, d) - abilityOf(x, d) || unit(x) - unit(y) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return [...ctx.backbones].sort(
+    (x, y) => abilityOf(y, d) - abilityOf(x, d) || unit(x) - unit(y) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+  );
 }
 
 export interface HomogeneousChoice {
@@ -211,7 +239,12 @@ export interface HomogeneousChoice {
 }
 
 function toSpecPrediction(c: CompiledTopology, r: ReturnType<typeof predictCompiled>, budgets: Budgets): SpecPrediction {
-  return { costUsd: r.costUsd, latencyS: r.latencyS, fits: fitsBudgets(r, budgets), perAgent: new Map(c.ids.map((id, i) => [id, r.perAgent[i]!])) };
+  return {
+    costUsd: r.costUsd,
+    latencyS: r.latencyS,
+    fits: fitsBudgets(r, budgets),
+    perAgent: new Map(c.ids.map((id, i) => [id, r.perAgent[i]!])),
+  };
 }
 
 /**
@@ -219,18 +252,28 @@ function toSpecPrediction(c: CompiledTopology, r: ReturnType<typeof predictCompi
  * cost and critical-path latency for this topology fit the budgets; if none fits, the one with the
  * smallest overrun (the cheapest under a cost budget, the fastest under a latency budget).
  */
-export function chooseHomogeneous(top: Topology, rolePrompts: Readonly<Record<string, string>>, ctx: MethodContext): HomogeneousChoice {
+export function chooseHomogeneous(
+  top: Topology,
+  rolePrompts: Readonly<Record<string, string>>,
+  ctx: MethodContext,
+): HomogeneousChoice {
   const c = compileTopology(top, rolePrompts, ctx);
   const n = top.agents.length;
   let fallback: { b: Backbone; r: ReturnType<typeof predictCompiled>; over: number } | undefined;
   for (const b of rankByAbility(ctx)) {
     const r = predictCompiled(c, new Array<Backbone>(n).fill(b), ctx.task.domain);
-    if (fitsBudgets(r, ctx.budgets)) return { backbone: b, spec: assignAll(top, b.id), prediction: toSpecPrediction(c, r, ctx.budgets), fits: true };
+    if (fitsBudgets(r, ctx.budgets))
+      return { backbone: b, spec: assignAll(top, b.id), prediction: toSpecPrediction(c, r, ctx.budgets), fits: true };
     const over = overrun(r, ctx.budgets);
     if (!fallback || over < fallback.over) fallback = { b, r, over };
   }
   if (!fallback) throw new Error('chooseHomogeneous: empty pool');
-  return { backbone: fallback.b, spec: assignAll(top, fallback.b.id), prediction: toSpecPrediction(c, fallback.r, ctx.budgets), fits: false };
+  return {
+    backbone: fallback.b,
+    spec: assignAll(top, fallback.b.id),
+    prediction: toSpecPrediction(c, fallback.r, ctx.budgets),
+    fits: false,
+  };
 }
 
 /** Whether backbone `x` is at least as good as `y` in every respect that prediction uses, and better in one. */
@@ -302,13 +345,19 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
  *   edge score s_uv = ½(1 + cos(emb(role u) + emb(query), emb(role v) + emb(query))) + ε_uv,
  * with tiny seeded jitter ε (|ε| ≤ 1e-3) to break ties reproducibly.
  */
-export function similarityScores(roles: readonly RolePrompt[], ctx: MethodContext, rng: Rng): { relevance: number[]; edge: number[][] } {
+export function similarityScores(
+  roles: readonly RolePrompt[],
+  ctx: MethodContext,
+  rng: Rng,
+): { relevance: number[]; edge: number[][] } {
   const emb = methodEmbedder();
   const q = emb.embed(ctx.task.question);
   const er = roles.map((r) => emb.embed(r.prompt));
   const relevance = er.map((e) => cosine(e, q) + (rng.next() - 0.5) * 2e-3);
   const node = er.map((e) => e.map((x, i) => x + q[i]!));
-  const edge = roles.map((_, u) => roles.map((__, v) => (u === v ? 0 : 0.5 * (1 + cosine(node[u]!, node[v]!)) + (rng.next() - 0.5) * 2e-3)));
+  const edge = roles.map((_, u) =>
+    roles.map((__, v) => (u === v ? 0 : 0.5 * (1 + cosine(node[u]!, node[v]!)) + (rng.next() - 0.5) * 2e-3)),
+  );
   return { relevance, edge };
 }
 
@@ -347,7 +396,12 @@ export interface GreedyAssignment {
  * predictor. Candidates are the backbones no other backbone dominates. Without any budget every
  * agent gets the most able backbone.
  */
-export function greedyAssign(top: Topology, rolePrompts: Readonly<Record<string, string>>, ctx: MethodContext, opts: AssignmentOptions = {}): GreedyAssignment {
+export function greedyAssign(
+  top: Topology,
+  rolePrompts: Readonly<Record<string, string>>,
+  ctx: MethodContext,
+  opts: AssignmentOptions = {},
+): GreedyAssignment {
   const w = opts.workerWeight ?? 0.3;
   const budgets = ctx.budgets;
   const d = ctx.task.domain;
@@ -359,7 +413,12 @@ export function greedyAssign(top: Topology, rolePrompts: Readonly<Record<string,
   const finish = (assign: Backbone[]): GreedyAssignment => {
     const r = predictCompiled(c, assign, d);
     const prediction = toSpecPrediction(c, r, budgets);
-    return { spec: assignEach(top, (id) => assign[c.ids.indexOf(id)]!.id), prediction, utility: utilityOf(assign), fits: prediction.fits };
+    return {
+      spec: assignEach(top, (id) => assign[c.ids.indexOf(id)]!.id),
+      prediction,
+      utility: utilityOf(assign),
+      fits: prediction.fits,
+    };
   };
 
   if (budgets.maxCostUsd === undefined && budgets.maxLatencyS === undefined) {
@@ -375,7 +434,10 @@ export function greedyAssign(top: Topology, rolePrompts: Readonly<Record<string,
   let cur = predictCompiled(c, assign, d);
   if (!fitsBudgets(cur, budgets)) return finish(assign);
   const usage = (pr: { costUsd: number; latencyS: number }): number =>
-    Math.max(budgets.maxCostUsd !== undefined ? pr.costUsd / budgets.maxCostUsd : 0, budgets.maxLatencyS !== undefined ? pr.latencyS / budgets.maxLatencyS : 0);
+    Math.max(
+      budgets.maxCostUsd !== undefined ? pr.costUsd / budgets.maxCostUsd : 0,
+      budgets.maxLatencyS !== undefined ? pr.latencyS / budgets.maxLatencyS : 0,
+    );
   const candidates = undominated(ctx);
   // Every accepted move raises utility strictly, so the loop ends; the cap is only a guard.
   for (let step = 0; step < 10_000; step++) {

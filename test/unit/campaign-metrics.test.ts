@@ -4,8 +4,25 @@ import { computeMetrics, pointMetrics, quantileSorted, stat3, trapezoidAuc, type
 
 const close = (a: number, b: number, eps = 1e-12): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≈ ${b}`);
 
-function run(method: string, budget: number, taskId: string, correct: boolean | null, extra: Partial<RunOutcome> = {}): RunOutcome {
-  return { method, budgetKind: 'cost', budget, taskId, correct, costUsd: budget / 2, latencyS: 1, deadlineHit: false, budgetExhausted: false, ...extra };
+function run(
+  method: string,
+  budget: number,
+  taskId: string,
+  correct: boolean | null,
+  extra: Partial<RunOutcome> = {},
+): RunOutcome {
+  return {
+    method,
+    budgetKind: 'cost',
+    budget,
+    taskId,
+    correct,
+    costUsd: budget / 2,
+    latencyS: 1,
+    deadlineHit: false,
+    budgetExhausted: false,
+    ...extra,
+  };
 }
 
 test('trapezoid AUC over the normalised log-budget axis (hand-computed)', () => {
@@ -90,7 +107,10 @@ test('curves, AUC and gaps to the best baseline (hand-computed)', () => {
     assert.ok(c.aucCi.lo <= c.auc + 1e-12 && c.auc <= c.aucCi.hi + 1e-12, `${c.method} CI contains the AUC`);
     assert.equal(c.tasks, 4);
   }
-  assert.deepEqual(m.points.map((p) => p.accuracy), [0.25, 0.5, 0.5, 0.75, 0.75, 1]);
+  assert.deepEqual(
+    m.points.map((p) => p.accuracy),
+    [0.25, 0.5, 0.5, 0.75, 0.75, 1],
+  );
 });
 
 test('bootstrap: deterministic in the seed, degenerate for constant data, narrower with more queries', () => {
@@ -100,7 +120,8 @@ test('bootstrap: deterministic in the seed, degenerate for constant data, narrow
   const allRight = ['t1', 't2', 't3'].flatMap((t) => [run('m', 1, t, true), run('m', 10, t, true)]);
   const ci = computeMetrics(allRight, { resamples: 100 }).curves[0]!.aucCi;
   assert.deepEqual(ci, { lo: 1, hi: 1 });
-  const coin = (n: number): RunOutcome[] => Array.from({ length: n }, (_, i) => [run('m', 1, `t${i}`, i % 2 === 0), run('m', 10, `t${i}`, i % 3 === 0)]).flat();
+  const coin = (n: number): RunOutcome[] =>
+    Array.from({ length: n }, (_, i) => [run('m', 1, `t${i}`, i % 2 === 0), run('m', 10, `t${i}`, i % 3 === 0)]).flat();
   const w = (rows: RunOutcome[]) => {
     const c = computeMetrics(rows, { resamples: 400 }).curves[0]!.aucCi;
     return c.hi - c.lo;
@@ -110,7 +131,9 @@ test('bootstrap: deterministic in the seed, degenerate for constant data, narrow
 
 test('large campaign metrics stay fast', () => {
   const rows: RunOutcome[] = [];
-  for (let m = 0; m < 20; m++) for (const b of [1, 2, 4, 8, 16]) for (let t = 0; t < 200; t++) rows.push(run(`m${m}`, b, `t${t}`, (t * 7 + m + b) % 3 === 0));
+  for (let m = 0; m < 20; m++)
+    for (const b of [1, 2, 4, 8, 16])
+      for (let t = 0; t < 200; t++) rows.push(run(`m${m}`, b, `t${t}`, (t * 7 + m + b) % 3 === 0));
   const t0 = performance.now();
   const out = computeMetrics(rows, { resamples: 1000 });
   const ms = performance.now() - t0;

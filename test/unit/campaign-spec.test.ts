@@ -27,14 +27,22 @@ test('logSpaced: endpoints exact, geometric steps, 4 significant digits', () => 
 });
 
 test('spec: defaults, grids, and at least one budget axis', () => {
-  const s = parseCampaignSpec({ benchmark: 'sample-math', seed: 7, methods: ['chain', 'single:*'], costBudgets: { min: 1e-4, max: 1e-2, n: 3 } });
+  const s = parseCampaignSpec({
+    benchmark: 'sample-math',
+    seed: 7,
+    methods: ['chain', 'single:*'],
+    costBudgets: { min: 1e-4, max: 1e-2, n: 3 },
+  });
   assert.equal(s.split, 'test');
   assert.equal(s.seed, '7');
   assert.equal(s.pool, 'sim-14');
   assert.equal(s.concurrency, 4);
   assert.deepEqual(s.costBudgets, [1e-4, 1e-3, 1e-2]);
   assert.deepEqual(s.latencyBudgets, []);
-  assert.deepEqual(parseCampaignSpec({ benchmark: 'gsm8k', methods: ['star'], latencyBudgets: [10, 1, 10] }).latencyBudgets, [1, 10]);
+  assert.deepEqual(
+    parseCampaignSpec({ benchmark: 'gsm8k', methods: ['star'], latencyBudgets: [10, 1, 10] }).latencyBudgets,
+    [1, 10],
+  );
   assert.throws(() => parseCampaignSpec({ benchmark: 'gsm8k', methods: ['star'] }), /at least one cost or latency budget/);
   assert.throws(() => parseCampaignSpec({ benchmark: 'gsm8k', methods: ['nope'], costBudgets: [1] }), /unknown method id/);
   assert.throws(() => parseCampaignSpec({ benchmark: 'gsm8k', methods: ['star'], costBudgets: [0] }));
@@ -43,7 +51,12 @@ test('spec: defaults, grids, and at least one budget axis', () => {
 });
 
 test('runKeys: deterministic order, one key per method × axis × budget × task, stable ids', () => {
-  const spec = parseCampaignSpec({ benchmark: 'gsm8k', methods: ['star', 'single:*'], costBudgets: [0.01, 0.001], latencyBudgets: [5] });
+  const spec = parseCampaignSpec({
+    benchmark: 'gsm8k',
+    methods: ['star', 'single:*'],
+    costBudgets: [0.01, 0.001],
+    latencyBudgets: [5],
+  });
   assert.throws(() => runKeys(spec, ['t1']), /expand single:\*/);
   const keys = runKeys(spec, ['t1', 't2'], pool);
   const methods = resolveMethods(spec, pool);
@@ -51,7 +64,14 @@ test('runKeys: deterministic order, one key per method × axis × budget × task
   assert.equal(keys.length, methods.length * 3 * 2);
   assert.deepEqual(
     keys.slice(0, 6).map((k) => k.runKeyId),
-    ['star|cost|0.001|t1', 'star|cost|0.001|t2', 'star|cost|0.01|t1', 'star|cost|0.01|t2', 'star|latency|5|t1', 'star|latency|5|t2'],
+    [
+      'star|cost|0.001|t1',
+      'star|cost|0.001|t2',
+      'star|cost|0.01|t1',
+      'star|cost|0.01|t2',
+      'star|latency|5|t1',
+      'star|latency|5|t2',
+    ],
   );
   assert.equal(new Set(keys.map((k) => k.runKeyId)).size, keys.length);
   assert.deepEqual(runKeys(spec, ['t1', 't2'], pool), keys);

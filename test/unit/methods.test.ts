@@ -30,14 +30,15 @@ const TASKS: Record<Domain, Task> = {
     id: 'gsm8k/1',
     benchmark: 'gsm8k',
     domain: 'math',
-    question: 'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?',
+    question:
+      'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?',
     answer: { kind: 'numeric', value: '72' },
   },
   knowledge: {
     id: 'mmlu/3',
     benchmark: 'mmlu',
     domain: 'knowledge',
-    question: 'Which gas makes up most of Earth\'s atmosphere?\nA. Oxygen\nB. Nitrogen\nC. Argon\nD. Carbon dioxide',
+    question: "Which gas makes up most of Earth's atmosphere?\nA. Oxygen\nB. Nitrogen\nC. Argon\nD. Carbon dioxide",
     answer: { kind: 'choice', letter: 'B', options: ['Oxygen', 'Nitrogen', 'Argon', 'Carbon dioxide'] },
   },
   code: {
@@ -57,7 +58,13 @@ const ROLES = [
 ];
 const DECISION = { id: 'decision', prompt: 'You give the final answer in the required format.' };
 
-function ctxOf(backbones: readonly Backbone[], budgets: Budgets, domain: Domain = 'math', roles = ROLES, seed = '0'): MethodContext {
+function ctxOf(
+  backbones: readonly Backbone[],
+  budgets: Budgets,
+  domain: Domain = 'math',
+  roles = ROLES,
+  seed = '0',
+): MethodContext {
   return { task: TASKS[domain], budgets, backbones, roles, decisionRole: DECISION, seed };
 }
 
@@ -83,15 +90,22 @@ const backboneArb = (i: number): fc.Arbitrary<Backbone> =>
       latency: { ttftS: ttft, prefillTps: prefill, decodeTps: decode },
       contextWindow: 128000,
       reasoning,
-      ...(hasProfile || i === 0 ? { profile: { ability: { math: ability, code: ability - 0.5 }, meanOutputTokens: { math: out } } } : {}),
+      ...(hasProfile || i === 0
+        ? { profile: { ability: { math: ability, code: ability - 0.5 }, meanOutputTokens: { math: out } } }
+        : {}),
     }));
 
-const poolArb: fc.Arbitrary<Backbone[]> = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => backboneArb(i))));
+const poolArb: fc.Arbitrary<Backbone[]> = fc
+  .integer({ min: 1, max: 6 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => backboneArb(i))));
 
 const budgetsArb: fc.Arbitrary<Budgets> = fc.oneof(
   fc.record({ maxCostUsd: fc.double({ min: 1e-5, max: 0.5, noNaN: true }) }),
   fc.record({ maxLatencyS: fc.double({ min: 0.5, max: 300, noNaN: true }) }),
-  fc.record({ maxCostUsd: fc.double({ min: 1e-5, max: 0.5, noNaN: true }), maxLatencyS: fc.double({ min: 0.5, max: 300, noNaN: true }) }),
+  fc.record({
+    maxCostUsd: fc.double({ min: 1e-5, max: 0.5, noNaN: true }),
+    maxLatencyS: fc.double({ min: 0.5, max: 300, noNaN: true }),
+  }),
   fc.constant({}),
 );
 
@@ -111,7 +125,8 @@ test('every method plans a valid MAS over random pools, budgets, domains and rol
         const plan = planMethod(m, ctx);
         validateSpec(plan.spec, ids);
         for (const s of plan.cascade?.stages ?? []) validateSpec(s, ids);
-        for (const a of plan.spec.agents) assert.ok(a.systemPrompt !== undefined || plan.rolePrompts[a.role] !== undefined, `${m}: role ${a.role} has a prompt`);
+        for (const a of plan.spec.agents)
+          assert.ok(a.systemPrompt !== undefined || plan.rolePrompts[a.role] !== undefined, `${m}: role ${a.role} has a prompt`);
         assert.ok(plan.note && plan.note.length > 0, `${m} has a note`);
         assert.ok(plan.predicted, `${m} reports its prediction`);
         // Deterministic in the context.
@@ -194,7 +209,10 @@ test('topology-first methods fit whenever their smallest topology fits on some b
       for (const [m, seqOf] of seqs) {
         const seq = seqOf(ctx);
         for (let i = 1; i < seq.length; i++) {
-          assert.ok(seq[i]!.edges.length + seq[i]!.agents.length < seq[i - 1]!.edges.length + seq[i - 1]!.agents.length, `${m}: each step shrinks`);
+          assert.ok(
+            seq[i]!.edges.length + seq[i]!.agents.length < seq[i - 1]!.edges.length + seq[i - 1]!.agents.length,
+            `${m}: each step shrinks`,
+          );
         }
         const smallestFits = bestAffordable(seq[seq.length - 1]!, ctx).exists;
         const plan = planMethod(m, ctx);
@@ -229,8 +247,21 @@ test('plug-in assignment beats or matches the homogeneous base in predicted succ
       const p = planMethod(`plugin-${base}`, ctx);
       if (!b.predicted!.fits) continue;
       assert.ok(p.predicted!.fits, `plugin-${base} fits under ${JSON.stringify(budgets)}`);
-      const dec = (plan: MethodPlan): number => abilityOf(SIM14.find((x) => x.id === plan.spec.agents.find((a) => a.id === plan.spec.decision)!.backbone)!, 'math');
-      const sum = (plan: MethodPlan): number => plan.spec.agents.reduce((s, a) => s + abilityOf(SIM14.find((x) => x.id === a.backbone)!, 'math'), 0);
+      const dec = (plan: MethodPlan): number =>
+        abilityOf(
+          SIM14.find((x) => x.id === plan.spec.agents.find((a) => a.id === plan.spec.decision)!.backbone)!,
+          'math',
+        );
+      const sum = (plan: MethodPlan): number =>
+        plan.spec.agents.reduce(
+          (s, a) =>
+            s +
+            abilityOf(
+              SIM14.find((x) => x.id === a.backbone)!,
+              'math',
+            ),
+          0,
+        );
       assert.ok(dec(p) >= dec(b) - 1e-9 || sum(p) >= sum(b) - 1e-9, `plugin-${base} is no weaker than ${base}`);
     }
   }
@@ -253,7 +284,16 @@ test('cascade: cheaper, weaker stages first; the last stage runs once; worst cas
         assert.ok(cost[i]! > cost[i - 1]!, 'cost increases along the cascade');
         assert.ok(abilityOf(stageB[i]!, domain) > abilityOf(stageB[i - 1]!, domain), 'ability increases along the cascade');
       }
-      const anyAlone = pool.some((b) => fitsBudgets(predictSpec(assignAll({ agents: [{ id: 'decision', role: 'decision' }], edges: [], decision: 'decision' }, b.id), plan.rolePrompts, ctx), budgets));
+      const anyAlone = pool.some((b) =>
+        fitsBudgets(
+          predictSpec(
+            assignAll({ agents: [{ id: 'decision', role: 'decision' }], edges: [], decision: 'decision' }, b.id),
+            plan.rolePrompts,
+            ctx,
+          ),
+          budgets,
+        ),
+      );
       assert.equal(plan.predicted!.fits, anyAlone);
     }),
     { numRuns: 100 },
@@ -282,10 +322,20 @@ test('cot-sc has five samples and an aggregator decision agent; debate has two r
   const deb = planMethod('debate', ctx).spec;
   assert.equal(deb.decision, 'judge');
   for (const d of ['r2-d1', 'r2-d2', 'r2-d3']) {
-    assert.deepEqual(deb.edges.filter(([, v]) => v === d).map(([u]) => u).sort(), ['r1-d1', 'r1-d2', 'r1-d3']);
+    assert.deepEqual(
+      deb.edges
+        .filter(([, v]) => v === d)
+        .map(([u]) => u)
+        .sort(),
+      ['r1-d1', 'r1-d2', 'r1-d3'],
+    );
   }
   const single = planMethod('single:gpt-4o', ctx).spec;
-  assert.deepEqual(single, { agents: [{ id: 'decision', role: 'decision', backbone: 'gpt-4o' }], edges: [], decision: 'decision' });
+  assert.deepEqual(single, {
+    agents: [{ id: 'decision', role: 'decision', backbone: 'gpt-4o' }],
+    edges: [],
+    decision: 'decision',
+  });
 });
 
 test('parseMethodList expands single:* and keywords, dedupes and names valid ids on error', () => {
@@ -295,7 +345,10 @@ test('parseMethodList expands single:* and keywords, dedupes and names valid ids
   const all = parseMethodList('all', pool);
   assert.equal(all.length, pool.length + METHOD_IDS.length);
   assert.ok(!parseMethodList('baselines', pool).includes('agentbalance'));
-  assert.throws(() => parseMethodList('chain,foo', pool), (e: Error) => /unknown method "foo"/.test(e.message) && /cot-sc/.test(e.message) && /agentprune/.test(e.message));
+  assert.throws(
+    () => parseMethodList('chain,foo', pool),
+    (e: Error) => /unknown method "foo"/.test(e.message) && /cot-sc/.test(e.message) && /agentprune/.test(e.message),
+  );
   assert.throws(() => parseMethodList('single:nope', pool), /backbone "nope" is not in the pool/);
   assert.throws(() => parseMethodList(' , ', pool), /empty method list/);
 });
@@ -311,6 +364,9 @@ test('agentbalance goes through the designer hook, and errors clearly without it
     () => planMethod('plugin-gdesigner', { ...ctx, pluginAssigner: (s) => ({ ...s, edges: [] }) }),
     /changed the topology/,
   );
-  const viaHook = planMethod('plugin-gdesigner', { ...ctx, pluginAssigner: (s) => ({ ...s, agents: s.agents.map((a) => ({ ...a, backbone: 'gpt-4.1-nano' })) }) });
+  const viaHook = planMethod('plugin-gdesigner', {
+    ...ctx,
+    pluginAssigner: (s) => ({ ...s, agents: s.agents.map((a) => ({ ...a, backbone: 'gpt-4.1-nano' })) }),
+  });
   assert.match(viaHook.note!, /designer matching/);
 });

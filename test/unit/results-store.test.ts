@@ -32,7 +32,21 @@ function row(i: number, over: Partial<RunRow> = {}): RunRow {
     budgetExhausted: i % 5 === 0,
     simulated: true,
     agents: [
-      { id: 'decision', role: 'decision', backbone: 'gpt-4o-mini', status: 'ok', inputTokens: 100, outputTokens: 50, costUsd: 0.0004, latencyS: 3.5, startS: 0, finishS: 3.5, maxTokens: 512, attempts: 1, text: 'x'.repeat(2000) },
+      {
+        id: 'decision',
+        role: 'decision',
+        backbone: 'gpt-4o-mini',
+        status: 'ok',
+        inputTokens: 100,
+        outputTokens: 50,
+        costUsd: 0.0004,
+        latencyS: 3.5,
+        startS: 0,
+        finishS: 3.5,
+        maxTokens: 512,
+        attempts: 1,
+        text: 'x'.repeat(2000),
+      },
     ],
     finishedAt: '2025-01-01T00:00:00.000Z',
     ...over,
@@ -79,9 +93,17 @@ async function contract(fresh: () => Promise<ResultsStore>, reopen: () => Promis
     assert.equal((await s.getCampaign('c1'))!.status, 'completed');
     assert.equal(await s.getCampaign('nope'), undefined);
     const list = await s.listCampaigns();
-    assert.deepEqual(list.map((l) => [l.meta.id, l.runs]), [['c0', 0], ['c1', 2]]);
+    assert.deepEqual(
+      list.map((l) => [l.meta.id, l.runs]),
+      [
+        ['c0', 0],
+        ['c1', 2],
+      ],
+    );
     // Concurrent upserts (and retries of the same keys) all land exactly once.
-    await Promise.all(Array.from({ length: 120 }, (_, i) => s.upsertRun(row(100 + (i % 60), { campaignId: 'c2', runKeyId: `k${i % 60}` }))));
+    await Promise.all(
+      Array.from({ length: 120 }, (_, i) => s.upsertRun(row(100 + (i % 60), { campaignId: 'c2', runKeyId: `k${i % 60}` }))),
+    );
     assert.equal((await s.getRuns('c2')).length, 60);
     await assert.rejects(s.upsertRun({ ...row(1), budgetKind: 'money' as 'cost' }));
     await assert.rejects(s.upsertRun({ ...row(1), costUsd: Number.NaN }));
@@ -133,7 +155,10 @@ test('sqlite store: two processes writing the same file lose nothing', async () 
 test('the SQL is one text for both backends: upsert on the (campaign, run key) primary key', () => {
   assert.match(UPSERT_RUN_SQL, /^INSERT INTO ab_runs \(campaign_id, run_key_id, method, budget_kind, budget, task_id, correct,/);
   assert.match(UPSERT_RUN_SQL, /VALUES \(\$1, \$2, .*\$14\)/);
-  assert.match(UPSERT_RUN_SQL, /ON CONFLICT \(campaign_id, run_key_id\) DO UPDATE SET method = excluded\.method, .*finished_at = excluded\.finished_at$/s);
+  assert.match(
+    UPSERT_RUN_SQL,
+    /ON CONFLICT \(campaign_id, run_key_id\) DO UPDATE SET method = excluded\.method, .*finished_at = excluded\.finished_at$/s,
+  );
   assert.ok(!/campaign_id = excluded/.test(UPSERT_RUN_SQL));
   assert.ok(SCHEMA_SQL.some((s) => /PRIMARY KEY \(campaign_id, run_key_id\)/.test(s)));
   const p = runParams(row(3));
@@ -162,7 +187,16 @@ function startPostgres(): PgServer | undefined {
     if (root) execFileSync('chown', ['postgres', dir]);
     const port = 20000 + Math.floor(Math.random() * 20000);
     asPg('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
-    asPg('pg_ctl', ['-D', path.join(dir, 'data'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', path.join(dir, 'log'), '-w', 'start']);
+    asPg('pg_ctl', [
+      '-D',
+      path.join(dir, 'data'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      'start',
+    ]);
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       stop: () => {
