@@ -49,6 +49,8 @@ export interface Report {
   /** True when any run (or the pool) is simulated: every rendering says so. */
   simulated: boolean;
   runs: { stored: number; expected: number | null; complete: boolean };
+  /** Accuracy-versus-budget curves with AUC and its interval, per method and budget kind (= `metrics.curves`). */
+  curves: CurveMetrics[];
   metrics: CampaignMetrics;
 }
 
@@ -107,6 +109,7 @@ export function reportFrom(
     },
     simulated,
     runs: { stored: runs.length, expected, complete: expected !== null && runs.length >= expected },
+    curves: metrics.curves,
     metrics,
   };
 }

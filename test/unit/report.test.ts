@@ -126,6 +126,7 @@ test('report from a synthetic store: markdown, json, svg and png charts', async 
   assert.equal(json.simulated, true);
   assert.equal(json.meta.codeVersion, 'deadbeef');
   assert.equal(json.metrics.curves.length, METHODS.length * 2);
+  assert.deepEqual(json.curves, json.metrics.curves);
   for (const c of r.charts) {
     const svg = fs.readFileSync(c.svg, 'utf8');
     assert.match(svg, /^<svg/);
