@@ -122,6 +122,7 @@ test('report from a synthetic store: markdown, json, svg and png charts', async 
     simulated: boolean;
     meta: { codeVersion: string };
     metrics: { curves: unknown[] };
+    curves: unknown[];
   };
   assert.equal(json.simulated, true);
   assert.equal(json.meta.codeVersion, 'deadbeef');
