@@ -20,10 +20,12 @@ import { embedderFromConfig } from './embedders';
 import { createHighsMatchingSolver } from './matching-solver';
 
 /**
- * Trains the topology policy (METHOD.md Stage 2.4): REINFORCE with a batch-mean baseline over
+ * Trains the topology policy (METHOD.md Stage 2.4): REINFORCE with a baseline over
  * training queries, budgets sampled log-uniformly from the range in use, reward
  *   R = correct − λ_C·max(0, C/B_C − 1) − λ_L·max(0, L/B_L − 1)
  * and dual ascent on λ (raised while the mean violation exceeds a tolerance, lowered otherwise).
+ * Each episode samples several topologies; the baseline of one is the mean reward of the others
+ * (leave-one-out), so advantages compare topologies for the same query, budgets and matching.
  *
  * The environment is a fast surrogate, not the engine: for a sampled MAS, cost and latency are
  * the profile's predictions and correctness is drawn from the accuracy surrogate of predict.ts
@@ -49,7 +51,10 @@ export interface DomainRoles {
 
 export interface TrainingOptions {
   steps: number;
+  /** Episodes (query, budgets, matching) per step. */
   batch: number;
+  /** Topologies sampled per episode; their leave-one-out mean is the baseline. */
+  samplesPerEpisode: number;
   learningRate: number;
   dualLearningRate: number;
   initialLambdas: { cost: number; latency: number };
@@ -71,7 +76,8 @@ export interface TrainingOptions {
 
 export const DEFAULT_TRAINING: TrainingOptions = {
   steps: 300,
-  batch: 32,
+  batch: 16,
+  samplesPerEpisode: 4,
   learningRate: 0.01,
   dualLearningRate: 0.5,
   initialLambdas: { cost: 1, latency: 1 },
@@ -269,74 +275,95 @@ export async function trainDesigner(input: TrainDesignerInput, deps: TrainDeps =
     const candArr = episodes.flatMap((e) => Array.from({ length: N }, (_, v) => (e.prep.candidate[v] ? 1 : 0)));
     const cand = tf.tensor2d(candArr, [B, N]);
 
+    const S = opt.samplesPerEpisode;
+    const BS = B * S;
     const stats = { reward: 0, accuracy: 0, costRatio: 0, latencyRatio: 0, costViol: 0, latViol: 0, nC: 0, nL: 0, agents: 0, edges: 0 };
     optimizer.minimize(() => {
       const { gate, edge } = forward(vars, X, T, cand, B, N, H, hyper.rounds);
       const gz = gate.dataSync();
       const ez = edge.dataSync();
-      const gateAct = new Float32Array(B * N);
-      const gateMask = new Float32Array(B * N);
-      const edgeAct = new Float32Array(B * N * N);
-      const edgeMask = new Float32Array(B * N * N);
-      const rewards: number[] = [];
+      // Actions and masks per sample: [B, S, N] for gates, [B, S, N, N] for edges.
+      const gateAct = new Float32Array(BS * N);
+      const gateMask = new Float32Array(BS * N);
+      const edgeAct = new Float32Array(BS * N * N);
+      const edgeMask = new Float32Array(BS * N * N);
+      // Entropy is taken over every policy decision available to the episode.
+      const gateAvail = new Float32Array(B * N);
+      const edgeAvail = new Float32Array(B * N * N);
+      const rewards: number[] = new Array<number>(BS).fill(0);
       episodes.forEach((e, b) => {
         const n = e.prep.slots.length;
-        const g = cloneGraph(e.prep.base);
-        g.adj = emptyAdjacency(n);
-        for (let v = 0; v < n; v++) {
-          if (!e.prep.candidate[v]) continue;
-          if (v === n - 1) continue; // decision agent: always on, not a policy action
-          const on = rng.bernoulli(sigmoid(gz[b * N + v]!));
-          g.active[v] = on;
-          gateAct[b * N + v] = on ? 1 : 0;
-          gateMask[b * N + v] = 1;
-        }
-        for (let u = 0; u < n; u++) {
-          for (let v = u + 1; v < n; v++) {
-            if (!g.active[u] || !g.active[v]) continue;
-            const k = b * N * N + u * N + v;
-            const on = rng.bernoulli(sigmoid(ez[k]!));
-            g.adj[u]![v] = on;
-            edgeAct[k] = on ? 1 : 0;
-            edgeMask[k] = 1;
+        for (let v = 0; v < n - 1; v++) if (e.prep.candidate[v]) gateAvail[b * N + v] = 1;
+        for (let u = 0; u < n; u++) for (let v = u + 1; v < n; v++) if (e.prep.candidate[u] && e.prep.candidate[v]) edgeAvail[b * N * N + u * N + v] = 1;
+        for (let smp = 0; smp < S; smp++) {
+          const row = b * S + smp;
+          const g = cloneGraph(e.prep.base);
+          g.adj = emptyAdjacency(n);
+          for (let v = 0; v < n - 1; v++) {
+            // The decision agent (slot n-1) is always on and not a policy action.
+            if (!e.prep.candidate[v]) continue;
+            const on = rng.bernoulli(sigmoid(gz[b * N + v]!));
+            g.active[v] = on;
+            gateAct[row * N + v] = on ? 1 : 0;
+            gateMask[row * N + v] = 1;
           }
+          for (let u = 0; u < n; u++) {
+            for (let v = u + 1; v < n; v++) {
+              if (!g.active[u] || !g.active[v]) continue;
+              const on = rng.bernoulli(sigmoid(ez[b * N * N + u * N + v]!));
+              g.adj[u]![v] = on;
+              edgeAct[row * N * N + u * N + v] = on ? 1 : 0;
+              edgeMask[row * N * N + u * N + v] = 1;
+            }
+          }
+          repairSinks(g);
+          const p = predictMas(g, e.prep.ctx);
+          const correct = opt.rewardMode === 'expected' ? p.accuracy : rng.bernoulli(p.accuracy) ? 1 : 0;
+          let r = correct;
+          if (e.budgets.maxCostUsd !== undefined) {
+            const ratio = p.costUsd / e.budgets.maxCostUsd;
+            r -= lambdas.cost * Math.max(0, ratio - 1);
+            stats.costRatio += ratio;
+            stats.costViol += Math.max(0, ratio - 1);
+            stats.nC++;
+          }
+          if (e.budgets.maxLatencyS !== undefined) {
+            const ratio = p.latencyS / e.budgets.maxLatencyS;
+            r -= lambdas.latency * Math.max(0, ratio - 1);
+            stats.latencyRatio += ratio;
+            stats.latViol += Math.max(0, ratio - 1);
+            stats.nL++;
+          }
+          rewards[row] = r;
+          stats.reward += r / BS;
+          stats.accuracy += p.accuracy / BS;
+          stats.agents += g.active.filter(Boolean).length / BS;
+          let ne = 0;
+          for (let u = 0; u < n; u++) for (let v = u + 1; v < n; v++) if (g.adj[u]![v] && g.active[u] && g.active[v]) ne++;
+          stats.edges += ne / BS;
         }
-        repairSinks(g);
-        const p = predictMas(g, e.prep.ctx);
-        const correct = opt.rewardMode === 'expected' ? p.accuracy : rng.bernoulli(p.accuracy) ? 1 : 0;
-        let r = correct;
-        if (e.budgets.maxCostUsd !== undefined) {
-          const ratio = p.costUsd / e.budgets.maxCostUsd;
-          r -= lambdas.cost * Math.max(0, ratio - 1);
-          stats.costRatio += ratio;
-          stats.costViol += Math.max(0, ratio - 1);
-          stats.nC++;
-        }
-        if (e.budgets.maxLatencyS !== undefined) {
-          const ratio = p.latencyS / e.budgets.maxLatencyS;
-          r -= lambdas.latency * Math.max(0, ratio - 1);
-          stats.latencyRatio += ratio;
-          stats.latViol += Math.max(0, ratio - 1);
-          stats.nL++;
-        }
-        rewards.push(r);
-        stats.reward += r / B;
-        stats.accuracy += p.accuracy / B;
-        stats.agents += g.active.filter(Boolean).length / B;
-        let ne = 0;
-        for (let u = 0; u < n; u++) for (let v = u + 1; v < n; v++) if (g.adj[u]![v] && g.active[u] && g.active[v]) ne++;
-        stats.edges += ne / B;
       });
-      const baseline = rewards.reduce((s, r) => s + r, 0) / B;
-      const adv = tf.tensor1d(rewards.map((r) => r - baseline));
-      const gm = tf.tensor2d(gateMask, [B, N]);
-      const em = tf.tensor3d(edgeMask, [B, N, N]);
+      // Leave-one-out baseline within each episode (same query, budgets and matching): the
+      // advantage compares topologies for the same situation, which removes most variance.
+      const adv = rewards.map((r, row) => {
+        if (S === 1) return r - rewards.reduce((a, x) => a + x, 0) / BS;
+        const b0 = Math.floor(row / S) * S;
+        let sum = 0;
+        for (let k = b0; k < b0 + S; k++) sum += rewards[k]!;
+        return r - (sum - r) / (S - 1);
+      });
+      const gz4 = tf.reshape(gate, [B, 1, N]);
+      const ez4 = tf.reshape(edge, [B, 1, N, N]);
       const logp = tf.add(
-        tf.sum(tf.mul(bernoulliLogProb(gate, tf.tensor2d(gateAct, [B, N])), gm), 1),
-        tf.sum(tf.mul(bernoulliLogProb(edge, tf.tensor3d(edgeAct, [B, N, N])), em), [1, 2]),
+        tf.sum(tf.mul(bernoulliLogProb(gz4, tf.tensor3d(gateAct, [B, S, N])), tf.tensor3d(gateMask, [B, S, N])), 2),
+        tf.sum(tf.mul(bernoulliLogProb(ez4, tf.tensor4d(edgeAct, [B, S, N, N])), tf.tensor4d(edgeMask, [B, S, N, N])), [2, 3]),
       );
-      const entropy = tf.add(tf.sum(tf.mul(bernoulliEntropy(gate), gm)), tf.sum(tf.mul(bernoulliEntropy(edge), em)));
-      return tf.sub(tf.neg(tf.mean(tf.mul(adv, logp))), tf.mul(opt.entropyBonus / B, entropy)) as tf.Scalar;
+      const entropy = tf.add(
+        tf.sum(tf.mul(bernoulliEntropy(gate), tf.tensor2d(gateAvail, [B, N]))),
+        tf.sum(tf.mul(bernoulliEntropy(edge), tf.tensor3d(edgeAvail, [B, N, N]))),
+      );
+      const pg = tf.neg(tf.mean(tf.mul(tf.tensor2d(adv, [B, S]), logp)));
+      return tf.sub(pg, tf.mul(opt.entropyBonus / B, entropy)) as tf.Scalar;
     });
     tf.dispose([X, T, cand]);
 

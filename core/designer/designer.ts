@@ -51,9 +51,10 @@ export interface DesignRequest {
   budgets: Budgets;
   designer: TrainedDesigner;
   profile: PoolProfile;
-  /** The domain's roles in their fixed order (the decision role may be anywhere; it is put last). */
+  /** The domain's roles in their fixed order (core/roles `rolesFor`); the decision agent is put last. */
   roles: readonly RoleInfo[];
-  decisionRole: string;
+  /** The decision role (core/roles `decisionRole`), or the id of one of `roles`. */
+  decisionRole: RoleInfo | string;
   embedder: Embedder;
   solver: MatchingSolver;
   /** Real tokenizer by default (core/tokens.ts). */
@@ -105,10 +106,13 @@ export interface PreparedDesign {
   taskInput: number[];
 }
 
-export function orderSlots(roles: readonly RoleInfo[], decisionRole: string): RoleInfo[] {
-  const dec = roles.find((r) => r.id === decisionRole);
-  if (!dec) throw new Error(`decision role ${decisionRole} not among the roles`);
-  return [...roles.filter((r) => r.id !== decisionRole), dec];
+export function orderSlots(roles: readonly RoleInfo[], decisionRole: RoleInfo | string): RoleInfo[] {
+  const id = typeof decisionRole === 'string' ? decisionRole : decisionRole.id;
+  const dec = typeof decisionRole === 'string' ? roles.find((r) => r.id === id) : decisionRole;
+  if (!dec) throw new Error(`decision role ${id} not among the roles`);
+  const workers = roles.filter((r) => r.id !== id);
+  if (new Set(workers.map((r) => r.id)).size !== workers.length) throw new Error('duplicate role ids');
+  return [...workers, dec];
 }
 
 /**
@@ -135,7 +139,7 @@ export function prepareDesign(req: DesignRequest): PreparedDesign {
   const slotRoles = orderSlots(req.roles, req.decisionRole);
   const slots: AgentSlot[] = slotRoles.map((r, i) => ({ role: r.id, systemTokens: count(r.prompt), isDecision: i === slotRoles.length - 1 }));
   const difficulty = req.difficulty ?? predictDifficulty(req.profile.difficultyRegressor, req.query, req.domain);
-  const ctx: PredictionContext = { domain: req.domain, difficulty, queryTokens: count(req.query), peerKappa: hyper.peerKappa };
+  const ctx: PredictionContext = { domain: req.domain, difficulty, queryTokens: count(req.query), peerSway: { min: hyper.peerSwayMin, max: hyper.peerSwayMax } };
   const scale = req.designer.budgetScale[req.domain] ?? defaultBudgetScale(pool, slots, ctx);
   const refs = budgetRefs(req.budgets, scale);
 
@@ -227,7 +231,13 @@ export function designMas(req: DesignRequest): DesignResult {
   }
   const f = runPolicy(req.designer, prep);
   const decoded = decodeTopology(prep.base, f, req.designer.hyper.gateThreshold, req.designer.hyper.edgeThreshold);
-  const syn = synthesize({ graph: decoded, ctx: prep.ctx, budgets: prep.budgets, gate: f.gate, edge: f.edge, pool: prep.pool });
+  let syn = synthesize({ graph: decoded, ctx: prep.ctx, budgets: prep.budgets, gate: f.gate, edge: f.edge, pool: prep.pool });
+  // Dominance guard: never return a MAS predicted less accurate than the best single agent that
+  // fits both budgets (the matching's linear utilities and the greedy synthesis are proxies).
+  const alone = fallbackDecisionOnly({ graph: prep.base, ctx: prep.ctx, budgets: prep.budgets, pool: prep.pool });
+  if (alone.feasible && alone.prediction.accuracy > syn.prediction.accuracy + 1e-12) {
+    syn = { ...alone, actions: [...syn.actions, { kind: 'fallback', reason: 'dominated', slot: prep.slots.length - 1, backbone: alone.graph.backbone[prep.slots.length - 1]!.id }] };
+  }
   return {
     spec: graphToSpec(syn.graph),
     predicted: summarise(syn.prediction, prep.ctx),

@@ -279,9 +279,13 @@ export interface MatchingContext {
 }
 
 /**
- * Utilities follow the accuracy surrogate (predict.ts): the decision agent is worth its
- * correctness p_m = σ(θ_{m,d} − b̂(q)); a worker is worth `workerUtility`·(2p_m − 1), the sign of
- * the peer effect it exerts, so workers that lean wrong have negative utility and are left out.
+ * Utilities follow the accuracy surrogate (predict.ts), linearised: the decision agent is worth
+ * its correctness p_m = σ(θ_{m,d} − b̂(q)); a worker is worth `workerUtility`·(2p_m − 1)/|W|. The
+ * surrogate's peer bonus is a mean over predecessors, so a worker is credited with its 1/|W| share
+ * of that mean: workers that lean wrong have negative utility and are left out, and a full set of
+ * good workers is worth about what the peer bonus adds to the decision agent's correctness.
+ * (Crediting each worker fully, as a sum, made the MIP trade the decision agent's backbone for
+ * more workers; measured on the bench grid it cost ~4 accuracy points.)
  * Costs and latencies are those of role r's standalone call on m.
  */
 export function buildMatchingProblem(mc: MatchingContext): MatchingProblem {
@@ -293,7 +297,7 @@ export function buildMatchingProblem(mc: MatchingContext): MatchingProblem {
     utility: mc.slots.map((_, r) =>
       mc.candidates.map((b) => {
         const p = irtProbability(abilityFor(b, mc.ctx.domain), mc.ctx.difficulty);
-        return r === dec ? p : mc.workerUtility * (2 * p - 1);
+        return r === dec ? p : (mc.workerUtility * (2 * p - 1)) / Math.max(1, mc.slots.length - 1);
       }),
     ),
     costUsd: calls.map((row) => row.map((c) => c.costUsd)),

@@ -13,8 +13,13 @@ import { abilityFor, meanOutputTokensFor, type ProfiledBackbone } from './pool-p
 export const CALL_OVERHEAD_TOKENS = 12;
 /** Tokens framing each predecessor message ("Agent X said: ..."). */
 export const MESSAGE_OVERHEAD_TOKENS = 8;
-/** Default bound on the peer effect in the accuracy surrogate (logit units). */
-export const DEFAULT_PEER_KAPPA = 1;
+/**
+ * Peer sway bounds (logit units) of the accuracy surrogate: a backbone that is always right is
+ * swayed by PEER_SWAY.min, one that is never right by PEER_SWAY.max. Same values and form as the
+ * simulated pool (activities/providers/simulated.ts PEER_SWAY_MIN/MAX), so the surrogate the
+ * designer trains on matches, in expectation, the engine it is evaluated on.
+ */
+export const PEER_SWAY = { min: 0.4, max: 3 } as const;
 
 export type TokenCounter = (text: string) => number;
 
@@ -42,8 +47,8 @@ export interface PredictionContext {
   /** Predicted IRT difficulty b̂(q). */
   difficulty: number;
   queryTokens: number;
-  /** Bound on the peer bonus in the accuracy surrogate. */
-  peerKappa: number;
+  /** Peer sway of the accuracy surrogate: from `min` (a perfect backbone) to `max` (a hopeless one). */
+  peerSway: { min: number; max: number };
 }
 
 export interface AgentPrediction {
@@ -87,9 +92,11 @@ export function standaloneCall(
 
 /**
  * Accuracy surrogate (also the training environment's correctness model): agent v answers right
- * with p_v = σ(θ_{β(v),d} − b̂ + κ·mean_{u→v}(2p_u − 1)). Predecessors that lean correct (p_u > ½)
- * raise the logit, wrong-leaning ones lower it; the bonus is bounded by κ. The MAS is right when
- * the decision agent is. This mirrors the simulated pool's peer effect in expectation.
+ * with p_v = σ(θ_v − b̂ + κ_v·mean_{u→v}(2p_u − 1)), θ_v = θ_{β(v),d}, where the sway
+ * κ_v = min + (max − min)·(1 − σ(θ_v)) is larger for weaker backbones. Predecessors that lean
+ * correct (p_u > ½) raise the logit, wrong-leaning ones lower it; |bonus| ≤ κ_v ≤ max. The MAS is
+ * right when the decision agent is. This is the simulated pool's peer effect in expectation
+ * (there, mean over judged peers of right − wrong, with sway from the backbone's accuracy).
  */
 export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPrediction {
   const n = g.slots.length;
@@ -120,8 +127,10 @@ export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPredictio
     const nOut = meanOutputTokensFor(b, ctx.domain);
     const lat = callLatencyS(b.latency, nIn, nOut);
     const cost = callCostUsd(b, nIn, nOut);
-    const bonus = nPeers ? ctx.peerKappa * (peer / nPeers) : 0;
-    const pCorrect = sigmoid(abilityFor(b, ctx.domain) - ctx.difficulty + bonus);
+    const theta = abilityFor(b, ctx.domain);
+    const sway = ctx.peerSway.min + (ctx.peerSway.max - ctx.peerSway.min) * (1 - sigmoid(theta));
+    const bonus = nPeers ? sway * (peer / nPeers) : 0;
+    const pCorrect = sigmoid(theta - ctx.difficulty + bonus);
     per[v] = { nIn, nOut, costUsd: cost, latencyS: lat, finishS: startS + lat, pCorrect };
     costUsd += cost;
     if (startS + lat > latencyS) {

@@ -1,6 +1,5 @@
 import type { Budgets } from '../mas';
-import { sigmoid } from './irt';
-import { abilityFor, type ProfiledBackbone } from './pool-profile';
+import type { ProfiledBackbone } from './pool-profile';
 import {
   cloneGraph,
   emptyAdjacency,
@@ -16,10 +15,14 @@ import {
  * Latency- and cost-aware topology synthesis (METHOD.md Stage 2.3). Starting from the decoded
  * topology, greedily:
  *   while L̂ > B_L: apply the action on the critical path with the smallest score lost per second
- *     saved: drop an edge (score s_uv), drop a worker (score g_v), or move an agent to a faster
- *     backbone (score: its drop in predicted correctness, weighted by g_v);
- *   while Ĉ > B_C: apply the action with the smallest score lost per dollar saved: drop a worker
- *     (utility g_v·p_v), drop an edge (s_uv), or downgrade an agent to a cheaper backbone.
+ *     saved: drop an edge, drop a worker, or move an agent to a faster backbone;
+ *   while Ĉ > B_C: apply the action with the smallest score lost per dollar saved: drop a worker,
+ *     drop an edge, or downgrade an agent to a cheaper backbone.
+ * The score an action loses is the drop in predicted accuracy (surrogate of predict.ts) plus
+ * LEARNED_WEIGHT times the policy's own score of what is removed (gate g_v, edge s_uv), so among
+ * actions that cost the same accuracy the policy's least wanted parts go first. (Scoring by the
+ * policy's scores alone preferred downgrading the decision agent, whose learned score is not
+ * comparable to a worker's; measured −5 accuracy points on the bench's budget grid.)
  * While both budgets are broken an action may not worsen the other one; while one holds, actions
  * may not break it. Each step strictly lowers the violated quantity without raising the other, so
  * the loop terminates. If it stalls, the decision agent alone on the most accurate backbone that
@@ -30,7 +33,8 @@ import {
 
 export interface SynthesisAction {
   kind: 'remove-edge' | 'remove-agent' | 'swap-backbone' | 'fallback';
-  reason: 'latency' | 'cost' | 'infeasible';
+  /** `dominated`: the best single agent that fits was predicted more accurate than the synthesised MAS. */
+  reason: 'latency' | 'cost' | 'infeasible' | 'dominated';
   slot?: number;
   from?: number;
   to?: number;
@@ -59,6 +63,8 @@ export interface SynthesisInput {
 /** Relative tolerance on budget checks (floating-point noise only). */
 const EPS = 1e-12;
 const MIN_SCORE = 1e-6;
+/** Weight of the policy's own gate/edge score in an action's score (tie-break between equal losses). */
+export const LEARNED_WEIGHT = 0.1;
 const MAX_STEPS = 500;
 
 function within(p: MasPrediction, b: Budgets): { cost: boolean; latency: boolean } {
@@ -89,18 +95,16 @@ function outDegree(g: DesignGraph, u: number): number {
   return d;
 }
 
-function correctness(b: ProfiledBackbone, ctx: PredictionContext): number {
-  return sigmoid(abilityFor(b, ctx.domain) - ctx.difficulty);
-}
-
 /** All structural and backbone actions on the current graph, with their predictions. */
 function candidates(s: SynthesisInput, g: DesignGraph, pred: MasPrediction, focus: 'latency' | 'cost'): Candidate[] {
   const n = g.slots.length;
   const dec = n - 1;
   const onPath = new Set(pred.criticalPath);
   const out: Candidate[] = [];
-  const push = (action: SynthesisAction, graph: DesignGraph, score: number): void => {
-    out.push({ action, graph, prediction: predictMas(graph, s.ctx), score: Math.max(MIN_SCORE, score) });
+  const push = (action: SynthesisAction, graph: DesignGraph, learned: number): void => {
+    const prediction = predictMas(graph, s.ctx);
+    const lost = Math.max(0, pred.accuracy - prediction.accuracy) + LEARNED_WEIGHT * learned;
+    out.push({ action, graph, prediction, score: Math.max(MIN_SCORE, lost) });
   };
   for (let u = 0; u < n; u++) {
     if (!g.active[u]) continue;
@@ -116,20 +120,17 @@ function candidates(s: SynthesisInput, g: DesignGraph, pred: MasPrediction, focu
   for (let v = 0; v < dec; v++) {
     if (!g.active[v]) continue;
     if (focus === 'latency' && !onPath.has(v)) continue;
-    const utility = focus === 'cost' ? (s.gate[v] ?? 0) * (pred.perAgent[v]?.pCorrect ?? 0) : (s.gate[v] ?? 0);
-    push({ kind: 'remove-agent', reason: focus, slot: v }, removeAgent(g, v), utility);
+    push({ kind: 'remove-agent', reason: focus, slot: v }, removeAgent(g, v), s.gate[v] ?? 0);
   }
   for (let v = 0; v < n; v++) {
     const cur = g.backbone[v];
     if (!g.active[v] || !cur) continue;
     if (focus === 'latency' && !onPath.has(v)) continue;
-    const weight = v === dec ? 1 : (s.gate[v] ?? 0);
-    const pCur = correctness(cur, s.ctx);
     for (const b of s.pool) {
       if (b.id === cur.id) continue;
       const next = cloneGraph(g);
       next.backbone[v] = b;
-      push({ kind: 'swap-backbone', reason: focus, slot: v, backbone: b.id }, next, weight * Math.max(0, pCur - correctness(b, s.ctx)));
+      push({ kind: 'swap-backbone', reason: focus, slot: v, backbone: b.id }, next, 0);
     }
   }
   return out;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainSchema } from '../domain';
-import { DEFAULT_PEER_KAPPA } from './predict';
+import { PEER_SWAY } from './predict';
 import { EmbedderConfigSchema } from './embed';
 
 /**
@@ -21,13 +21,14 @@ export const DesignerHyperSchema = z
     edgeThreshold: z.number().min(0).max(1).default(0.5),
     /** K of the k-medoids pool selection. */
     selectionK: z.number().int().positive().default(4),
-    /** Matching utility of a worker role relative to the decision agent's (which is 1). */
-    workerUtility: z.number().nonnegative().default(0.3),
-    /** Matching penalties, per budget fraction used (dimensionless). */
-    matchLambdaC: z.number().nonnegative().default(0.2),
-    matchLambdaL: z.number().nonnegative().default(0.2),
-    /** Bound on the accuracy surrogate's peer effect. */
-    peerKappa: z.number().nonnegative().default(DEFAULT_PEER_KAPPA),
+    /** Matching utility of a full set of workers leaning right, relative to the decision agent's (1). */
+    workerUtility: z.number().nonnegative().default(0.4),
+    /** Matching penalties, per budget fraction used (dimensionless): a small preference for thrift. */
+    matchLambdaC: z.number().nonnegative().default(0.05),
+    matchLambdaL: z.number().nonnegative().default(0.05),
+    /** Peer sway bounds of the accuracy surrogate (predict.ts). */
+    peerSwayMin: z.number().nonnegative().default(PEER_SWAY.min),
+    peerSwayMax: z.number().nonnegative().default(PEER_SWAY.max),
   })
   .strict();
 export type DesignerHyper = z.infer<typeof DesignerHyperSchema>;
