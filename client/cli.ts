@@ -4,6 +4,7 @@ import { registerServerCommand } from './commands/server';
 import { registerWorkerCommand } from './commands/worker';
 import { registerRunCommand } from './commands/run';
 import { registerPoolCommands } from './commands/pool';
+import { registerCampaignCommands } from './commands/campaign';
 
 /** Errors a user can fix: one line, exit 2, no stack trace. */
 function isUserFacing(err: unknown): err is Error {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerRunCommand(program);
   registerPoolCommands(program);
+  registerCampaignCommands(program);
   return program;
 }
 

@@ -27,16 +27,22 @@ export function configuredServer(): { address: string; namespace: string } | und
  */
 export async function withTemporal<T>(
   fn: (env: TemporalEnv) => Promise<T>,
-  opts: { log?: (m: string) => void; keepWorkersOnInterrupt?: boolean } = {},
+  opts: { log?: (m: string) => void; onInterrupt?: () => void } = {},
 ): Promise<T> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const configured = configuredServer();
   if (configured) {
     const connection = await Connection.connect({ address: configured.address });
+    const onSignal = () => {
+      opts.onInterrupt?.();
+      void connection.close().then(() => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
     try {
       const client = new Client({ connection, namespace: configured.namespace });
       return await fn({ client, address: configured.address, namespace: configured.namespace, embedded: false });
     } finally {
+      process.off('SIGINT', onSignal);
       await connection.close();
     }
   }
@@ -52,6 +58,7 @@ export async function withTemporal<T>(
     await server?.stop().catch(() => undefined);
   };
   const onSignal = () => {
+    opts.onInterrupt?.();
     void cleanup().then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);

@@ -3,6 +3,7 @@ import { MAIN_TASK_QUEUE, llmTaskQueue } from '../core/queues';
 import type { ProviderKind } from '../core/pool';
 import { callAgent } from '../activities/call-agent';
 import { gradeAnswer } from '../activities/grading';
+import * as campaignActivities from '../activities/campaign';
 
 export interface WorkerConfig {
   address: string;
@@ -60,7 +61,15 @@ export async function startWorkers(
     namespace: cfg.namespace,
     taskQueue: MAIN_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: { gradeAnswer: overrides.gradeAnswer ?? gradeAnswer },
+    activities: {
+      gradeAnswer: overrides.gradeAnswer ?? gradeAnswer,
+      prepareCampaign: campaignActivities.prepareCampaign,
+      nextPendingRuns: campaignActivities.nextPendingRuns,
+      planRun: campaignActivities.planRun,
+      recordRun: campaignActivities.recordRun,
+      samplesAgree: campaignActivities.samplesAgree,
+      finalizeCampaign: campaignActivities.finalizeCampaign,
+    },
     maxConcurrentActivityTaskExecutions: cfg.mainConcurrency,
     ...(cfg.identity ? { identity: cfg.identity } : {}),
   });

@@ -1,2 +1,3 @@
 // Every workflow the main worker registers.
 export { runMas } from './run-mas';
+export { campaign, campaignRun } from './campaign';

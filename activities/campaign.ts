@@ -1,0 +1,265 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { budgetsOf, parseRunKeyId, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
+import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
+import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
+import type { PoolFile } from '../core/pool-file';
+import { decisionRole, rolesFor } from '../core/roles';
+import { splitIds } from '../core/splits';
+import type { Task } from '../core/task';
+import { gradeSync } from '../core/graders';
+import { loadBenchmark } from './datasets';
+import { loadPool } from './pool-loader';
+import { openResultsStore, type ResultsStore } from './results-store';
+import { buildReport, renderReport, type Report } from './report';
+import { stateDir } from '../infra/paths';
+import { designerPlanner, ensureDesigner } from './designer-service';
+
+/** Fractions of a benchmark set aside for profiling and designer training; the rest is the test split. */
+export const SPLIT_FRACTIONS = { profile: 0.2, train: 0.3 } as const;
+
+interface CampaignContext {
+  meta: CampaignMeta;
+  pool: PoolFile;
+  tasks: Map<string, Task>;
+  keys: string[];
+  designer?: (ctx: MethodContext) => MethodPlan;
+}
+
+const contexts = new Map<string, Promise<CampaignContext>>();
+let storePromise: Promise<ResultsStore> | undefined;
+
+/** The results store: SQLite in the state folder, or PostgreSQL when AGENTBALANCE_DATABASE_URL is set. */
+export function resultsStore(): Promise<ResultsStore> {
+  storePromise ??= openResultsStore({
+    sqlitePath: path.join(stateDir(), 'results.sqlite'),
+    ...(process.env.AGENTBALANCE_DATABASE_URL ? { databaseUrl: process.env.AGENTBALANCE_DATABASE_URL } : {}),
+  });
+  return storePromise;
+}
+
+function codeVersion(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The tasks of the campaign's split, in dataset order, limited. */
+export async function campaignTasks(spec: CampaignSpec): Promise<{ all: Task[]; selected: Task[]; train: Task[] }> {
+  const { tasks } = await loadBenchmark(spec.benchmark, spec.datasetPath);
+  const split = splitIds(tasks.map((t) => t.id), spec.seed, SPLIT_FRACTIONS);
+  const pick = (ids: readonly string[]) => {
+    const set = new Set(ids);
+    return tasks.filter((t) => set.has(t.id));
+  };
+  const chosen = spec.split === 'all' ? tasks : pick(spec.split === 'train' ? split.train : spec.split === 'profile' ? split.profile : split.test);
+  return { all: tasks, selected: spec.limit ? chosen.slice(0, spec.limit) : chosen, train: pick(split.train) };
+}
+
+async function loadContext(campaignId: string): Promise<CampaignContext> {
+  const store = await resultsStore();
+  const meta = await store.getCampaign(campaignId);
+  if (!meta) throw new Error(`unknown campaign ${campaignId}`);
+  const pool = loadPool(meta.spec.pool);
+  const { all, train } = await campaignTasks(meta.spec);
+  const wanted = new Set(meta.taskIds);
+  const tasks = new Map(all.filter((t) => wanted.has(t.id)).map((t) => [t.id, t]));
+  const keys = runKeys(meta.spec, meta.taskIds, pool.backbones).map((k) => k.runKeyId);
+  const ctx: CampaignContext = { meta, pool, tasks, keys };
+  if (meta.methods.some((m) => m === 'agentbalance' || m.startsWith('plugin-'))) {
+    const designer = await ensureDesigner({ pool, benchmark: meta.spec.benchmark, trainTasks: train, seed: meta.spec.seed });
+    ctx.designer = designerPlanner(designer);
+  }
+  return ctx;
+}
+
+function context(campaignId: string): Promise<CampaignContext> {
+  let c = contexts.get(campaignId);
+  if (!c) {
+    c = loadContext(campaignId);
+    contexts.set(campaignId, c);
+    c.catch(() => contexts.delete(campaignId));
+  }
+  return c;
+}
+
+export interface PreparedCampaign {
+  totalRuns: number;
+  alreadyDone: number;
+  alreadyCorrect: number;
+  alreadySpentUsd: number;
+}
+
+/** Records the campaign (once) and counts what an earlier attempt already finished. */
+export async function prepareCampaign(campaignId: string, spec: CampaignSpec): Promise<PreparedCampaign> {
+  const store = await resultsStore();
+  if (!(await store.getCampaign(campaignId))) {
+    const pool = loadPool(spec.pool);
+    const { selected } = await campaignTasks(spec);
+    const taskIds = selected.map((t) => t.id);
+    await store.saveCampaign({
+      id: campaignId,
+      spec,
+      methods: [...resolveMethods(spec, pool.backbones)],
+      pool: { name: pool.name, simulated: pool.simulated, priceTableVersion: pool.priceTableVersion },
+      taskIds,
+      splitFingerprint: splitFingerprint(taskIds),
+      codeVersion: codeVersion(),
+      createdAt: new Date().toISOString(),
+      status: 'running',
+      artifacts: {},
+    });
+  }
+  // Loading the context trains the designer when a method needs one (heartbeating meanwhile).
+  const beat = setInterval(() => Context.current().heartbeat('preparing'), 5000);
+  try {
+    const ctx = await context(campaignId);
+    const runs = await store.getRuns(campaignId);
+    return {
+      totalRuns: ctx.keys.length,
+      alreadyDone: runs.length,
+      alreadyCorrect: runs.filter((r) => r.correct).length,
+      alreadySpentUsd: runs.reduce((s, r) => s + r.costUsd, 0),
+    };
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Up to `n` runs from position `cursor` on that the store does not hold yet. */
+export async function nextPendingRuns(campaignId: string, cursor: number, n: number): Promise<{ index: number; runKeyId: string }[]> {
+  const ctx = await context(campaignId);
+  const done = await (await resultsStore()).completedRunKeys(campaignId);
+  const out: { index: number; runKeyId: string }[] = [];
+  for (let i = cursor; i < ctx.keys.length && out.length < n; i++) {
+    if (!done.has(ctx.keys[i]!)) out.push({ index: i, runKeyId: ctx.keys[i]! });
+  }
+  return out;
+}
+
+export interface PlannedRun {
+  input: RunMasInput;
+  method: string;
+  note?: string;
+  /** FrugalGPT-style cascade: run stages in order until two samples agree. */
+  cascade?: { stages: RunMasInput[] };
+}
+
+/** Replicates a single-agent stage `k` times in parallel; the last copy is the decision agent. */
+function sampled(stage: MasSpec, k: number): MasSpec {
+  const base = stage.agents.find((a) => a.id === stage.decision)!;
+  const agents = Array.from({ length: k }, (_, i) => ({ ...base, id: `${base.id}-sample${i + 1}` }));
+  return { agents, edges: [], decision: agents[k - 1]!.id };
+}
+
+/** Plans one run: the method's MAS for this query and budget, resolved into a runMas input. */
+export async function planRun(campaignId: string, runKeyId: string): Promise<PlannedRun> {
+  const ctx = await context(campaignId);
+  const key = parseRunKeyId(runKeyId);
+  const task = ctx.tasks.get(key.taskId);
+  if (!task) throw new Error(`campaign ${campaignId}: unknown task ${key.taskId}`);
+  const budgets = budgetsOf(key);
+  const roles = rolesFor(task.domain, task.benchmark);
+  const decision = decisionRole(task.domain, task.benchmark);
+  const mctx: MethodContext = {
+    task,
+    budgets,
+    backbones: ctx.pool.backbones,
+    roles: roles.map((r) => ({ id: r.id, prompt: r.prompt })),
+    decisionRole: { id: decision.id, prompt: decision.prompt },
+    seed: `${ctx.meta.spec.seed}/${key.method}`,
+    ...(ctx.designer ? { designer: ctx.designer } : {}),
+  };
+  const plan = planMethod(key.method, mctx);
+  const byId = new Map(ctx.pool.backbones.map((b) => [b.id, b]));
+  const simulation = {
+    timeFactor: ctx.meta.spec.simulation?.timeFactor ?? 0,
+    rate429: ctx.meta.spec.simulation?.rate429 ?? 0,
+    rate5xx: ctx.meta.spec.simulation?.rate5xx ?? 0,
+    seed: `${ctx.meta.spec.seed}/${runKeyId}`,
+  };
+  const toInput = (spec: MasSpec): RunMasInput => ({
+    query: task.question,
+    task,
+    spec,
+    budgets,
+    backbones: [...new Set(spec.agents.map((a) => a.backbone))].map((id) => byId.get(id)!),
+    rolePrompts: plan.rolePrompts,
+    simulation,
+  });
+  return {
+    input: toInput(plan.spec),
+    method: key.method,
+    ...(plan.note ? { note: plan.note } : {}),
+    ...(plan.cascade ? { cascade: { stages: plan.cascade.stages.map((s, i) => toInput(sampled(s, plan.cascade!.samples[i] ?? 1))) } } : {}),
+  };
+}
+
+/** Upserts a finished run by its key: a retried activity never double-counts. */
+export async function recordRun(campaignId: string, runKeyId: string, result: RunMasResult): Promise<void> {
+  const key = parseRunKeyId(runKeyId);
+  await (await resultsStore()).upsertRun({
+    campaignId,
+    runKeyId,
+    method: key.method,
+    budgetKind: key.budgetKind,
+    budget: key.budget,
+    taskId: key.taskId,
+    correct: result.correct === true,
+    costUsd: result.costUsd,
+    latencyS: result.latencyS,
+    deadlineHit: result.deadlineHit,
+    budgetExhausted: result.budgetExhausted,
+    simulated: result.simulated,
+    agents: result.agents,
+    finishedAt: new Date().toISOString(),
+  });
+}
+
+/** Cascade acceptance: every sample that answered gives the same graded answer (at least two). */
+export async function samplesAgree(task: Task | undefined, texts: string[]): Promise<boolean> {
+  if (!task) return false;
+  const answers = texts.filter((t) => t.trim()).map((t) => (task.answer.kind === 'code' ? t.trim() : (gradeSync(task, t)?.extracted ?? null)));
+  if (answers.length < 2 || answers.some((a) => a === null)) return false;
+  return answers.every((a) => a === answers[0]);
+}
+
+export interface FinalizeResult {
+  reportDir: string;
+  files: { markdown: string; json: string; charts: string[] };
+  /** AUC per budget kind, per method. */
+  auc: Record<string, Record<string, number>>;
+  simulated: boolean;
+}
+
+function aucTable(report: Report): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const c of report.metrics.curves) (out[c.budgetKind] ??= {})[c.method] = c.auc;
+  return out;
+}
+
+/** Marks the campaign finished and renders its report from the store. */
+export async function finalizeCampaign(campaignId: string): Promise<FinalizeResult> {
+  return renderCampaignReport(campaignId, true);
+}
+
+export async function renderCampaignReport(campaignId: string, markFinished = false): Promise<FinalizeResult> {
+  const store = await resultsStore();
+  const meta = await store.getCampaign(campaignId);
+  if (!meta) throw new Error(`unknown campaign ${campaignId}`);
+  if (markFinished && meta.status === 'running') {
+    await store.saveCampaign({ ...meta, status: 'completed', finishedAt: new Date().toISOString() });
+  }
+  const report = await buildReport(store, campaignId, { codeVersion: meta.codeVersion });
+  const reportDir = path.join(stateDir(), 'reports', campaignId);
+  const files = await renderReport(report, reportDir);
+  return {
+    reportDir,
+    files: { markdown: files.markdownPath, json: files.jsonPath, charts: files.charts.flatMap((c) => [c.svg, c.png]) },
+    auc: aucTable(report),
+    simulated: report.simulated,
+  };
+}

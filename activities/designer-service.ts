@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { BenchmarkId, Domain } from '../core/domain';
+import { designMas, type RoleInfo } from '../core/designer/designer';
+import type { Embedder } from '../core/designer/embed';
+import type { MatchingSolver } from '../core/designer/matching';
+import { profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
+import { TrainedDesignerSchema, type TrainedDesigner } from '../core/designer/trained-designer';
+import type { MethodContext, MethodPlan } from '../core/methods';
+import type { PoolFile } from '../core/pool-file';
+import { DECISION_ROLE_ID, decisionRole, rolesFor } from '../core/roles';
+import type { Task } from '../core/task';
+import { stateDir } from '../infra/paths';
+import { embedderFromConfig } from './embedders';
+import { createHighsMatchingSolver } from './matching-solver';
+import { trainDesigner, type TrainingOptions } from './training';
+
+export interface LoadedDesigner {
+  designer: TrainedDesigner;
+  profile: PoolProfile;
+  solver: MatchingSolver;
+  embedder: Embedder;
+  file: string;
+}
+
+/** Training settings for designers trained on demand (campaigns, `run --benchmark`): small and quick. */
+export const ON_DEMAND_TRAINING: Partial<TrainingOptions> = { steps: 150, batch: 16 };
+
+function inActivity(): boolean {
+  try {
+    Context.current();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function rolesForDesign(domain: Domain, benchmark: BenchmarkId): { roles: RoleInfo[]; decisionRole: string } {
+  const roles = [...rolesFor(domain, benchmark), decisionRole(domain, benchmark)].map((r) => ({ id: r.id, domain, prompt: r.prompt }));
+  return { roles, decisionRole: DECISION_ROLE_ID };
+}
+
+export function designerFile(pool: PoolFile, benchmark: BenchmarkId, profile: PoolProfile): string {
+  return path.join(stateDir(), 'designers', `${pool.name}-${benchmark}-${profile.profileHash.slice(0, 12)}.json`);
+}
+
+/**
+ * The trained designer for (pool, benchmark): loaded from the state folder, or trained now on the
+ * benchmark's train split and saved (a versioned artifact tied to the pool profile's hash).
+ */
+export async function ensureDesigner(args: {
+  pool: PoolFile;
+  benchmark: BenchmarkId;
+  trainTasks: readonly Task[];
+  seed: string;
+  options?: Partial<TrainingOptions>;
+  onProgress?: (step: number, steps: number) => void;
+}): Promise<LoadedDesigner> {
+  const profile = profileFromPoolFile(args.pool.backbones, { simulated: args.pool.simulated });
+  const file = designerFile(args.pool, args.benchmark, profile);
+  let designer: TrainedDesigner;
+  if (existsSync(file)) {
+    designer = TrainedDesignerSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } else {
+    if (args.trainTasks.length === 0) throw new Error(`no training queries for ${args.benchmark}: cannot train the designer`);
+    const domain = args.trainTasks[0]!.domain;
+    const heartbeat = inActivity();
+    designer = await trainDesigner(
+      {
+        profile,
+        roles: { [domain]: rolesForDesign(domain, args.benchmark) },
+        queries: args.trainTasks.map((t) => ({ text: t.question, domain: t.domain })),
+        options: { ...ON_DEMAND_TRAINING, seed: `train-${args.seed}`, ...(args.options ?? {}) },
+      },
+      {
+        // Training shares the worker's event loop with workflow tasks and heartbeats: yield
+        // to it after every step so neither stalls while the designer trains.
+        onProgress: async (p) => {
+          if (heartbeat) Context.current().heartbeat(p.step);
+          args.onProgress?.(p.step, p.steps);
+          await new Promise((r) => setImmediate(r));
+        },
+      },
+    );
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify(designer));
+    renameSync(`${file}.tmp`, file);
+  }
+  const embedder = embedderFromConfig(designer.embedder);
+  return { designer, profile, solver: await createHighsMatchingSolver(), embedder, file };
+}
+
+/** The `agentbalance` method: the trained designer's MAS for this query and budget. */
+export function designerPlanner(d: LoadedDesigner): (ctx: MethodContext) => MethodPlan {
+  return (ctx) => {
+    const domain = ctx.task.domain;
+    const roles: RoleInfo[] = [...ctx.roles, ctx.decisionRole].map((r) => ({ id: r.id, domain, prompt: r.prompt }));
+    const res = designMas({
+      query: ctx.task.question,
+      domain,
+      budgets: ctx.budgets,
+      designer: d.designer,
+      profile: d.profile,
+      roles,
+      decisionRole: ctx.decisionRole.id,
+      embedder: d.embedder,
+      solver: d.solver,
+    });
+    return {
+      spec: res.spec,
+      rolePrompts: Object.fromEntries(roles.map((r) => [r.id, r.prompt])),
+      note: `agentbalance designer (${res.feasible ? 'fits' : 'minimal: budget infeasible'}; predicted $${res.predicted.costUsd.toPrecision(3)}, ${res.predicted.latencyS.toFixed(2)}s, acc ${res.predicted.accuracy.toFixed(2)})`,
+      predicted: { costUsd: res.predicted.costUsd, latencyS: res.predicted.latencyS, fits: res.feasible },
+    };
+  };
+}

@@ -1,0 +1,209 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import { BenchmarkIdSchema } from '../../core/domain';
+import { campaignIdFor, CampaignSpecSchema, type CampaignSpec } from '../../core/campaign/spec';
+import { MAIN_TASK_QUEUE } from '../../core/queues';
+import { campaignTasks, renderCampaignReport } from '../../activities/campaign';
+import { loadPool } from '../../activities/pool-loader';
+import { assertApiKeys } from '../../activities/providers/keys';
+import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign';
+import { UserError } from '../errors';
+import { withTemporal } from '../temporal-env';
+
+const numberList = (flag: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number))
+    .refine((xs) => xs.every((x) => Number.isFinite(x) && x > 0), `${flag}: a comma-separated list of positive numbers`);
+
+const CampaignOptionsSchema = z.object({
+  benchmark: BenchmarkIdSchema,
+  data: z.string().optional(),
+  limit: z.coerce.number().int().positive('--limit must be a positive integer').optional(),
+  methods: z.string().min(1),
+  costBudgets: numberList('--cost-budgets').default([]),
+  latencyBudgets: numberList('--latency-budgets').default([]),
+  pool: z.string().default('sim-14'),
+  concurrency: z.coerce.number().int().positive().default(8),
+  seed: z.string().default('0'),
+  timeFactor: z.coerce.number().nonnegative().default(0),
+  json: z.boolean().default(false),
+});
+
+/** Builds and validates a campaign spec from CLI-shaped options (shared with `demo`). */
+export function campaignSpecFrom(raw: Record<string, unknown>): { spec: CampaignSpec; json: boolean } {
+  const o = CampaignOptionsSchema.safeParse(raw);
+  if (!o.success) {
+    const i = o.error.issues[0]!;
+    throw new UserError(`${i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : ''}${i.message}`);
+  }
+  const v = o.data;
+  const spec = CampaignSpecSchema.safeParse({
+    benchmark: v.benchmark,
+    ...(v.data ? { datasetPath: v.data } : {}),
+    ...(v.limit ? { limit: v.limit } : {}),
+    seed: v.seed,
+    pool: v.pool,
+    methods: v.methods.split(',').map((m) => m.trim()).filter(Boolean),
+    costBudgets: v.costBudgets,
+    latencyBudgets: v.latencyBudgets,
+    concurrency: v.concurrency,
+    simulation: { timeFactor: v.timeFactor, rate429: 0, rate5xx: 0, seed: v.seed },
+  });
+  if (!spec.success) {
+    const i = spec.error.issues[0]!;
+    throw new UserError(`campaign: ${i.path.join('.') || 'spec'}: ${i.message}`);
+  }
+  return { spec: spec.data, json: v.json };
+}
+
+const usd = (v: number) => (v < 0.01 ? `$${v.toPrecision(3)}` : `$${v.toFixed(3)}`);
+
+/** Starts (or reattaches to) a campaign and follows it with a progress bar until it finishes. */
+export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): Promise<CampaignSummary> {
+  const pool = loadPool(spec.pool);
+  assertApiKeys(pool.backbones.filter((b) => b.provider !== 'simulated'));
+  const { selected } = await campaignTasks(spec);
+  if (selected.length === 0) throw new UserError(`campaign: the ${spec.split} split of ${spec.benchmark} is empty`);
+  const campaignId = campaignIdFor(spec, selected.map((t) => t.id));
+  const say = (m: string) => {
+    if (!opts.json) process.stderr.write(`${m}\n`);
+  };
+  say(`${pool.simulated ? 'SIMULATED pool' : 'pool'} ${pool.name} · campaign ${campaignId} · ${selected.length} queries of ${spec.benchmark}`);
+  return withTemporal(
+    async ({ client }) => {
+      await startOrAttach(client, campaignId, spec, say);
+      return follow(client, campaignId, opts.json);
+    },
+    {
+      log: say,
+      onInterrupt: () =>
+        process.stderr.write(
+          `\nagentbalance: campaign ${campaignId} is kept durably by Temporal. Re-run the same command to reattach` +
+            `${process.env.TEMPORAL_ADDRESS ? ' (it keeps running on your workers)' : ' (it resumes when a worker runs again)'}.\n`,
+        ),
+    },
+  );
+}
+
+async function startOrAttach(client: Client, campaignId: string, spec: CampaignSpec, say: (m: string) => void): Promise<void> {
+  try {
+    await client.workflow.start('campaign', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: campaignId,
+      args: [{ campaignId, spec }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    say(`reattached to the running campaign ${campaignId}`);
+  }
+}
+
+async function follow(client: Client, campaignId: string, json: boolean): Promise<CampaignSummary> {
+  const handle = client.workflow.getHandle(campaignId);
+  const bar = json
+    ? undefined
+    : new cliProgress.SingleBar(
+        { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | accuracy {acc} | spent {spent}{state}', hideCursor: true, etaBuffer: 50 },
+        cliProgress.Presets.shades_classic,
+      );
+  let started = false;
+  let inflight: Promise<unknown> = Promise.resolve();
+  const poll = setInterval(() => {
+    inflight = handle
+      .query<CampaignProgress>('progress')
+      .then((p) => {
+        if (!bar || p.total === 0) return;
+        const payload = { acc: p.done ? `${((100 * p.correct) / p.done).toFixed(1)}%` : '-', spent: usd(p.spentUsd), state: p.paused ? ' | paused' : '' };
+        if (!started) {
+          bar.start(p.total, p.done, payload);
+          started = true;
+        } else bar.update(p.done, payload);
+      })
+      .catch(() => undefined);
+  }, 500);
+  try {
+    const summary = (await handle.result()) as CampaignSummary;
+    if (bar && started) {
+      bar.update(summary.done);
+      bar.stop();
+    }
+    return summary;
+  } finally {
+    clearInterval(poll);
+    // The connection closes after this returns: let a query still in flight settle first.
+    await inflight.catch(() => undefined);
+  }
+}
+
+export function printSummary(s: CampaignSummary, json: boolean): void {
+  if (json) {
+    const curvesFile = s.reportFiles.json;
+    console.log(JSON.stringify({ campaignId: s.campaignId, simulated: s.simulated, auc: s.auc, curves: curvesOf(curvesFile), report: s.reportFiles, done: s.done, total: s.total }));
+    return;
+  }
+  console.log(`${s.simulated ? 'SIMULATED — ' : ''}campaign ${s.campaignId}: ${s.done}/${s.total} runs, accuracy ${s.done ? ((100 * s.correct) / s.done).toFixed(1) : '-'}%, spent ${usd(s.spentUsd)}`);
+  for (const [kind, byMethod] of Object.entries(s.auc)) {
+    const ranked = Object.entries(byMethod).sort((a, b) => b[1] - a[1]);
+    console.log(`${kind}-AUC: ${ranked.map(([m, v]) => `${m} ${v.toFixed(3)}`).join(' · ')}`);
+  }
+  console.log(`report: ${s.reportFiles.markdown}`);
+  for (const c of s.reportFiles.charts) console.log(`chart:  ${c}`);
+}
+
+function curvesOf(jsonPath: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const report = require(jsonPath) as { curves?: unknown };
+  return report.curves ?? null;
+}
+
+export function registerCampaignCommands(program: Command): void {
+  program
+    .command('campaign')
+    .description('sweep budgets over a benchmark for several methods; report accuracy-vs-budget curves and AUC')
+    .requiredOption('--benchmark <id>', `benchmark: ${BenchmarkIdSchema.options.join(', ')}`)
+    .option('--data <path>', 'benchmark file or folder (default ../shared/datasets; built-in for sample-*)')
+    .option('--limit <n>', 'use the first N queries of the test split')
+    .requiredOption('--methods <list>', 'comma-separated methods, e.g. agentbalance,chain,single:gpt-4o-mini (all, baselines, single:*)')
+    .option('--cost-budgets <list>', 'comma-separated per-query cost budgets in USD')
+    .option('--latency-budgets <list>', 'comma-separated per-query latency budgets in seconds')
+    .option('--pool <name|file>', 'backbone pool', 'sim-14')
+    .option('--concurrency <n>', 'runs in flight', '8')
+    .option('--seed <s>', 'seed', '0')
+    .option('--time-factor <x>', 'simulated pool: real seconds per simulated second', '0')
+    .option('--json', 'print one JSON object (campaignId, simulated, auc, curves)')
+    .action(async (raw: Record<string, unknown>) => {
+      const { spec, json } = campaignSpecFrom(raw);
+      printSummary(await runCampaign(spec, { json }), json);
+    });
+
+  program
+    .command('report <campaignId>')
+    .description('re-render a campaign report (Markdown, JSON, SVG and PNG charts) from the results store')
+    .action(async (id: string) => {
+      const r = await renderCampaignReport(id).catch((e: unknown) => {
+        throw new UserError(e instanceof Error ? e.message : String(e));
+      });
+      console.log(`report: ${r.files.markdown}`);
+      for (const c of r.files.charts) console.log(`chart:  ${c}`);
+    });
+
+  program
+    .command('demo')
+    .description('the main job on embedded defaults: a small campaign on the built-in sample with the simulated pool')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { json?: boolean }) => {
+      const { spec, json } = campaignSpecFrom({
+        benchmark: 'sample-math',
+        limit: '24',
+        methods: 'agentbalance,single:gpt-4.1-nano,single:gpt-4o-mini,single:o4-mini,chain,debate,cascade,agentprune,plugin-agentprune',
+        costBudgets: '0.0002,0.0006,0.002,0.006',
+        latencyBudgets: '2,5,12,30',
+        json: o.json ?? false,
+      });
+      printSummary(await runCampaign(spec, { json }), json);
+    });
+}
