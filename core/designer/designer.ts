@@ -81,7 +81,7 @@ export interface DesignResult {
   /** Stage outputs, for printing and debugging. */
   trace: {
     selection: SelectionResult;
-    matching: MatchingSolution & { scope: 'selected' | 'pool' };
+    matching: MatchedRoles;
     gates: { role: string; p: number }[];
     synthesis: SynthesisAction[];
     /** The designer was trained on this profile (false: e.g. unseen backbones were added). */
@@ -98,13 +98,20 @@ export interface PreparedDesign {
   scale: BudgetScale;
   pool: ProfiledBackbone[];
   selection: SelectionResult;
-  matching: MatchingSolution & { scope: 'selected' | 'pool' };
+  matching: MatchedRoles;
   /** Matched slots active with their backbones, no edges. */
   base: DesignGraph;
   candidate: boolean[];
   nodeInputs: number[][];
   taskInput: number[];
 }
+
+/** The MIP's outcome: assignment indices into `candidates`, and the same as role → backbone pairs. */
+export type MatchedRoles = MatchingSolution & {
+  scope: 'selected' | 'pool';
+  candidates: string[];
+  assigned: { role: string; backbone: string }[];
+};
 
 export function orderSlots(roles: readonly RoleInfo[], decisionRole: RoleInfo | string): RoleInfo[] {
   const id = typeof decisionRole === 'string' ? decisionRole : decisionRole.id;
@@ -164,11 +171,16 @@ export function prepareDesign(req: DesignRequest): PreparedDesign {
       }),
     );
   const selected = selection.chosen.map((id) => pool.find((b) => b.id === id)!);
+  const matched = (cands: readonly ProfiledBackbone[], scope: MatchedRoles['scope']): MatchedRoles => {
+    const sol = solve(cands);
+    const assigned = sol.assignment.flatMap((m, r) => (m >= 0 ? [{ role: slots[r]!.role, backbone: cands[m]!.id }] : []));
+    return { ...sol, scope, candidates: cands.map((b) => b.id), assigned };
+  };
   let cands = selected;
-  let matching: PreparedDesign['matching'] = { ...solve(selected), scope: 'selected' };
+  let matching = matched(selected, 'selected');
   if (matching.status !== 'optimal' && selected.length < pool.length) {
     cands = pool;
-    matching = { ...solve(pool), scope: 'pool' };
+    matching = matched(pool, 'pool');
   }
   const n = slots.length;
   const candidate = matching.assignment.map((m) => m >= 0);

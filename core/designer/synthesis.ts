@@ -58,6 +58,8 @@ export interface SynthesisInput {
   edge: readonly (readonly number[])[];
   /** Backbones allowed for swaps and the fallback (the whole allowed pool). */
   pool: readonly ProfiledBackbone[];
+  /** Restrict the moves (plug-in use keeps the topology: swaps only, no fallback). Default: all. */
+  moves?: { structure: boolean; swaps: boolean; fallback: boolean };
 }
 
 /** Relative tolerance on budget checks (floating-point noise only). */
@@ -106,7 +108,8 @@ function candidates(s: SynthesisInput, g: DesignGraph, pred: MasPrediction, focu
     const lost = Math.max(0, pred.accuracy - prediction.accuracy) + LEARNED_WEIGHT * learned;
     out.push({ action, graph, prediction, score: Math.max(MIN_SCORE, lost) });
   };
-  for (let u = 0; u < n; u++) {
+  const moves = s.moves ?? { structure: true, swaps: true, fallback: true };
+  for (let u = 0; u < n && moves.structure; u++) {
     if (!g.active[u]) continue;
     for (let v = u + 1; v < n; v++) {
       if (!g.active[v] || !g.adj[u]![v]) continue;
@@ -117,12 +120,12 @@ function candidates(s: SynthesisInput, g: DesignGraph, pred: MasPrediction, focu
       push({ kind: 'remove-edge', reason: focus, from: u, to: v }, next, s.edge[u]?.[v] ?? 0);
     }
   }
-  for (let v = 0; v < dec; v++) {
+  for (let v = 0; v < dec && moves.structure; v++) {
     if (!g.active[v]) continue;
     if (focus === 'latency' && !onPath.has(v)) continue;
     push({ kind: 'remove-agent', reason: focus, slot: v }, removeAgent(g, v), s.gate[v] ?? 0);
   }
-  for (let v = 0; v < n; v++) {
+  for (let v = 0; v < n && moves.swaps; v++) {
     const cur = g.backbone[v];
     if (!g.active[v] || !cur) continue;
     if (focus === 'latency' && !onPath.has(v)) continue;
@@ -197,6 +200,7 @@ export function synthesize(s: SynthesisInput): SynthesisResult {
   }
   const ok = within(pred, s.budgets);
   if (ok.cost && ok.latency) return { graph: g, prediction: pred, feasible: true, actions };
+  if (s.moves && !s.moves.fallback) return { graph: g, prediction: pred, feasible: false, actions };
   const fb = fallbackDecisionOnly(s);
   return { ...fb, actions: [...actions, ...fb.actions] };
 }
