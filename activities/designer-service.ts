@@ -59,10 +59,13 @@ export async function ensureDesigner(args: {
 }): Promise<LoadedDesigner> {
   const profile = profileFromPoolFile(args.pool.backbones, { simulated: args.pool.simulated });
   const file = designerFile(args.pool, args.benchmark, profile);
-  let designer: TrainedDesigner;
+  let designer: TrainedDesigner | undefined;
   if (existsSync(file)) {
-    designer = TrainedDesignerSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-  } else {
+    // An artifact from an older designer version is retrained rather than trusted.
+    const saved = TrainedDesignerSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (saved.success) designer = saved.data;
+  }
+  if (!designer) {
     if (args.trainTasks.length === 0) throw new Error(`no training queries for ${args.benchmark}: cannot train the designer`);
     const domain = args.trainTasks[0]!.domain;
     const heartbeat = inActivity();

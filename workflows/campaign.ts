@@ -5,6 +5,7 @@ import {
   defineSignal,
   executeChild,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
   ParentClosePolicy,
@@ -19,6 +20,15 @@ const acts = proxyActivities<typeof campaignActivities>({
   taskQueue: MAIN_TASK_QUEUE,
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
+  retry: { maximumAttempts: 5 },
+});
+
+/**
+ * Per-run bookkeeping (plan, record, agreement) is quick and local to the worker, so it runs as
+ * local activities: no server round trip per call, still recorded in history and retried.
+ */
+const local = proxyLocalActivities<typeof campaignActivities>({
+  startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5 },
 });
 
@@ -144,7 +154,7 @@ export interface CampaignRunArgs {
 
 /** One (method, budget, query) of a campaign: plan the MAS, run it, store the result. */
 export async function campaignRun(args: CampaignRunArgs): Promise<{ correct: boolean; costUsd: number }> {
-  const plan = await acts.planRun(args.campaignId, args.runKeyId);
+  const plan = await local.planRun(args.campaignId, args.runKeyId);
   let result: RunMasResult;
   if (plan.cascade) {
     // FrugalGPT-style: stop at the first stage whose two samples agree (or the last stage).
@@ -152,7 +162,7 @@ export async function campaignRun(args: CampaignRunArgs): Promise<{ correct: boo
   } else {
     result = await runMas(plan.input);
   }
-  await acts.recordRun(args.campaignId, args.runKeyId, result);
+  await local.recordRun(args.campaignId, args.runKeyId, result);
   return { correct: result.correct === true, costUsd: result.costUsd };
 }
 
@@ -173,7 +183,7 @@ async function runCascade(c: NonNullable<campaignActivities.PlannedRun['cascade'
     elapsed += res.latencyS;
     agents.push(...res.agents.map((a) => ({ ...a, id: `s${i}.${a.id}` })));
     last = res;
-    if (res.answer && (await acts.samplesAgree(stage.task, res.agents.map((a) => a.text ?? '')))) break;
+    if (res.answer && (await local.samplesAgree(stage.task, res.agents.map((a) => a.text ?? '')))) break;
   }
   if (!last) throw new Error('cascade: no stage could run within the budget');
   return { ...last, costUsd: spent, latencyS: elapsed, agents };

@@ -111,8 +111,10 @@ async function follow(client: Client, campaignId: string, json: boolean): Promis
         cliProgress.Presets.shades_classic,
       );
   let started = false;
-  let inflight: Promise<unknown> = Promise.resolve();
+  let inflight: Promise<unknown> | undefined;
   const poll = setInterval(() => {
+    // One query at a time: a busy workflow answers slowly, and queries must not pile up.
+    if (inflight) return;
     inflight = handle
       .query<CampaignProgress>('progress')
       .then((p) => {
@@ -123,10 +125,15 @@ async function follow(client: Client, campaignId: string, json: boolean): Promis
           started = true;
         } else bar.update(p.done, payload);
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => {
+        inflight = undefined;
+      });
   }, 500);
   try {
-    const summary = (await handle.result()) as CampaignSummary;
+    const summary = (await handle.result().catch((err: unknown) => {
+      throw new Error(`campaign ${campaignId} failed: ${failureChain(err)}`);
+    })) as CampaignSummary;
     if (bar && started) {
       bar.update(summary.done);
       bar.stop();
@@ -135,8 +142,17 @@ async function follow(client: Client, campaignId: string, json: boolean): Promis
   } finally {
     clearInterval(poll);
     // The connection closes after this returns: let a query still in flight settle first.
-    await inflight.catch(() => undefined);
+    await inflight?.catch(() => undefined);
   }
+}
+
+/** The innermost useful messages of a Temporal failure chain, on one line. */
+function failureChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    if (e.message && !/^(Workflow execution failed|Activity task failed)$/.test(e.message)) parts.push(e.message.split('\n')[0]!);
+  }
+  return parts.join(': ') || String(err);
 }
 
 export function printSummary(s: CampaignSummary, json: boolean): void {
@@ -198,10 +214,11 @@ export function registerCampaignCommands(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const { spec, json } = campaignSpecFrom({
         benchmark: 'sample-math',
-        limit: '24',
-        methods: 'agentbalance,single:gpt-4.1-nano,single:gpt-4o-mini,single:o4-mini,chain,debate,cascade,agentprune,plugin-agentprune',
-        costBudgets: '0.0002,0.0006,0.002,0.006',
-        latencyBudgets: '2,5,12,30',
+        limit: '20',
+        methods: 'agentbalance,single:gpt-4.1-nano,single:gpt-4o-mini,single:o4-mini,chain,debate,cascade,plugin-agentprune',
+        costBudgets: '0.0002,0.001,0.005',
+        latencyBudgets: '2,6,20',
+        concurrency: '32',
         json: o.json ?? false,
       });
       printSummary(await runCampaign(spec, { json }), json);
