@@ -285,7 +285,7 @@ export interface MatchingContext {
  * of that mean: workers that lean wrong have negative utility and are left out, and a full set of
  * good workers is worth about what the peer bonus adds to the decision agent's correctness.
  * (Crediting each worker fully, as a sum, made the MIP trade the decision agent's backbone for
- * more workers; measured on the bench grid it cost ~4 accuracy points.)
+ * more workers: 41.5 % vs 42.1 % mean predicted accuracy on a 7-backbone budget grid.)
  * Costs and latencies are those of role r's standalone call on m.
  */
 export function buildMatchingProblem(mc: MatchingContext): MatchingProblem {

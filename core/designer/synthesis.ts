@@ -20,9 +20,9 @@ import {
  *     drop an edge, or downgrade an agent to a cheaper backbone.
  * The score an action loses is the drop in predicted accuracy (surrogate of predict.ts) plus
  * LEARNED_WEIGHT times the policy's own score of what is removed (gate g_v, edge s_uv), so among
- * actions that cost the same accuracy the policy's least wanted parts go first. (Scoring by the
- * policy's scores alone preferred downgrading the decision agent, whose learned score is not
- * comparable to a worker's; measured −5 accuracy points on the bench's budget grid.)
+ * actions that cost the same accuracy the policy's least wanted parts go first. The policy's scores
+ * alone are not comparable across kinds of action (a gate vs an edge probability vs a backbone
+ * swap, which has none): scored that way, the greedy step kept downgrading the decision agent.
  * While both budgets are broken an action may not worsen the other one; while one holds, actions
  * may not break it. Each step strictly lowers the violated quantity without raising the other, so
  * the loop terminates. If it stalls, the decision agent alone on the most accurate backbone that

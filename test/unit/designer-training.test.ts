@@ -51,6 +51,21 @@ test('tiny REINFORCE run returns a valid, versioned TrainedDesigner and reports 
   assert.ok(res.predicted.costUsd <= 0.005);
 });
 
+test('dual ascent raises λ while raw samples break budgets on average', async () => {
+  const profile = profileFromPoolFile(smallPool());
+  const d = await trainDesigner({
+    profile,
+    roles,
+    queries,
+    options: { steps: 8, batch: 6, samplesPerEpisode: 3, seed: 'dual', penaltyTarget: 'raw', violationTolerance: 0, initialLambdas: { cost: 0, latency: 0 }, curveEvery: 1 },
+  });
+  const sawCost = d.curve.some((p) => p.costViolation > 0);
+  assert.ok(sawCost, 'some raw samples overshoot the cost budget');
+  assert.ok(d.lambdas.cost > 0);
+  // λ never decreases with zero tolerance, and rises exactly on steps with violations.
+  for (let i = 1; i < d.curve.length; i++) assert.ok(d.curve[i]!.lambdaC >= d.curve[i - 1]!.lambdaC);
+});
+
 test('unseen backbone: a strong cheap LLM added through its profile only gets roles', async () => {
   const profile = profileFromPoolFile(smallPool());
   const designer = await trainDesigner({ profile, roles, queries, options: { steps: 15, batch: 6, samplesPerEpisode: 3, seed: 'unseen', rewardMode: 'expected' } });
