@@ -48,6 +48,8 @@ export interface CampaignProgress {
 export interface CampaignArgs {
   campaignId: string;
   spec: CampaignSpec;
+  /** Child runs per workflow run before continuing as new (default 400; small in tests). */
+  runsPerHistory?: number;
   /** Carried over continue-as-new. */
   carried?: { cursor: number; total: number; done: number; correct: number; spentUsd: number };
 }
@@ -129,12 +131,13 @@ export async function campaign(args: CampaignArgs): Promise<CampaignSummary> {
       void job.finally(() => inflight.delete(job));
       cursor = item.index + 1;
     }
-    if (startedHere >= RUNS_PER_HISTORY || workflowInfo().continueAsNewSuggested) {
+    if (startedHere >= (args.runsPerHistory ?? RUNS_PER_HISTORY) || workflowInfo().continueAsNewSuggested) {
       await Promise.all(inflight);
       if (!p.cancelled) {
         await continueAsNew<typeof campaign>({
           campaignId,
           spec,
+          ...(args.runsPerHistory !== undefined ? { runsPerHistory: args.runsPerHistory } : {}),
           carried: { cursor, total: p.total, done: p.done, correct: p.correct, spentUsd: p.spentUsd },
         });
       }

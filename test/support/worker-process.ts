@@ -11,9 +11,13 @@ async function main(): Promise<void> {
   const namespace = process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
   const provider = new ScriptedProvider();
   const conn = await NativeConnection.connect({ address });
-  const running = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address, namespace, identity: `worker-${process.pid}` }, conn, {
-    callAgent: makeCallAgent(() => provider),
-  });
+  // WORKER_PROVIDER=real uses the product's provider registry (the simulated pool); default: scripted.
+  const overrides = process.env.WORKER_PROVIDER === 'real' ? {} : { callAgent: makeCallAgent(() => provider) };
+  const running = await startWorkers(
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address, namespace, identity: `worker-${process.pid}` },
+    conn,
+    overrides,
+  );
   process.stdout.write('ready\n');
   await running.done;
 }
