@@ -20,7 +20,11 @@ export interface DesignerRuntime {
   assign(req: Omit<PluginAssignRequest, 'profile' | 'solver'>): PluginAssignResult;
 }
 
-export async function loadDesignerRuntime(designerJson: unknown, profileJson: unknown, prepareTexts: readonly string[] = []): Promise<DesignerRuntime> {
+export async function loadDesignerRuntime(
+  designerJson: unknown,
+  profileJson: unknown,
+  prepareTexts: readonly string[] = [],
+): Promise<DesignerRuntime> {
   const designer = TrainedDesignerSchema.parse(designerJson);
   const profile = parsePoolProfile(profileJson);
   const solver = await createHighsMatchingSolver();

@@ -39,12 +39,20 @@ export class OpenAIEmbedder implements PreparedEmbedder {
     const missing = [...new Set(texts)].filter((t) => !this.cache.has(t));
     for (let i = 0; i < missing.length; i += BATCH) {
       const chunk = missing.slice(i, i + BATCH);
-      const res = await this.getClient().embeddings.create({ model: this.cfg.model, input: chunk, dimensions: this.dim, encoding_format: 'float' });
+      const res = await this.getClient().embeddings.create({
+        model: this.cfg.model,
+        input: chunk,
+        dimensions: this.dim,
+        encoding_format: 'float',
+      });
       res.data.forEach((d) => {
         const v = d.embedding;
         if (v.length !== this.dim) throw new Error(`embedding of dim ${v.length}, expected ${this.dim}`);
         const norm = Math.hypot(...v) || 1;
-        this.cache.set(chunk[d.index]!, v.map((x) => x / norm));
+        this.cache.set(
+          chunk[d.index]!,
+          v.map((x) => x / norm),
+        );
       });
     }
   }

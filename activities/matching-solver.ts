@@ -1,5 +1,13 @@
 import highsLoader from 'highs';
-import { matchingToLp, type Assignment, parseMatchingSolution, type LpResult, type MatchingProblem, type MatchingSolution, type MatchingSolver } from '../core/designer/matching';
+import {
+  matchingToLp,
+  type Assignment,
+  parseMatchingSolution,
+  type LpResult,
+  type MatchingProblem,
+  type MatchingSolution,
+  type MatchingSolver,
+} from '../core/designer/matching';
 
 /**
  * Role-backbone matching through HiGHS (WASM MIP solver). The module is instantiated once per
@@ -50,7 +58,8 @@ export async function createHighsMatchingSolver(): Promise<MatchingSolver> {
       exclude.push(sol.assignment);
     }
     const res = highs.solve(matchingToLp(p, { rhsMargin: 1e-6 }), HIGHS_OPTIONS) as LpResult;
-    const { overBudget: _ignored, ...sol } = parseMatchingSolution(p, res, 'highs');
+    const sol = parseMatchingSolution(p, res, 'highs');
+    delete sol.overBudget;
     return sol.status === 'optimal' ? sol : { ...sol, assignment: p.roles.map(() => -1) };
   };
 }

@@ -83,7 +83,15 @@ export function fitDifficultyRegressor(
   const y = items.map((it) => it.b);
   const model = ridgeFit(X, y, lambda);
   const trainRmse = Math.sqrt(X.reduce((s, x, i) => s + (linearPredict(model, x) - y[i]!) ** 2, 0) / X.length);
-  return { featuresVersion: QUERY_FEATURES_VERSION, hashDim, weights: model.weights, bias: model.bias, lambda, n: items.length, trainRmse };
+  return {
+    featuresVersion: QUERY_FEATURES_VERSION,
+    hashDim,
+    weights: model.weights,
+    bias: model.bias,
+    lambda,
+    n: items.length,
+    trainRmse,
+  };
 }
 
 export function fitPoolProfile(input: FitPoolProfileInput): { profile: PoolProfile; report: ProfilingReport } {

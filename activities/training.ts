@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Domain } from '../core/domain';
 import type { Budgets } from '../core/mas';
-import { createInitialDesigner, designerWeights, orderSlots, prepareDesign, type PreparedDesign, type RoleInfo } from '../core/designer/designer';
+import {
+  createInitialDesigner,
+  designerWeights,
+  orderSlots,
+  prepareDesign,
+  type PreparedDesign,
+  type RoleInfo,
+} from '../core/designer/designer';
 import { fitHashedIdf, type EmbedderConfig } from '../core/designer/embed';
 import { nodeInputDim, taskInputDim } from '../core/designer/features';
 import type { MatchingSolver } from '../core/designer/matching';
@@ -169,7 +176,16 @@ function sampleBudgets(rng: Rng, scale: BudgetScale, pAbsent: number): Budgets {
 }
 
 /** Batched forward of the policy: gate logits [B,N] and edge logits [B,N,N]. */
-function forward(v: Record<WeightName, tf.Tensor>, X: tf.Tensor2D, T: tf.Tensor2D, cand: tf.Tensor2D, B: number, N: number, H: number, rounds: number): { gate: tf.Tensor2D; edge: tf.Tensor3D } {
+function forward(
+  v: Record<WeightName, tf.Tensor>,
+  X: tf.Tensor2D,
+  T: tf.Tensor2D,
+  cand: tf.Tensor2D,
+  B: number,
+  N: number,
+  H: number,
+  rounds: number,
+): { gate: tf.Tensor2D; edge: tf.Tensor3D } {
   const mask3 = tf.reshape(cand, [B, N, 1]);
   const count = tf.maximum(tf.sum(cand, 1, true), 1);
   let h = tf.tanh(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(X, v.in1), v.in1b)), v.in2), v.in2b)) as tf.Tensor2D;
@@ -200,19 +216,30 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** Edge probabilities [u][v] of episode b from the flat logits [B, N, N]. */
 function edgeRows(ez: ArrayLike<number>, b: number, N: number, n: number): number[][] {
-  return Array.from({ length: n }, (_, u) => Array.from({ length: n }, (_, v) => (v > u ? sigmoid(ez[b * N * N + u * N + v]!) : 0)));
+  return Array.from({ length: n }, (_, u) =>
+    Array.from({ length: n }, (_, v) => (v > u ? sigmoid(ez[b * N * N + u * N + v]!) : 0)),
+  );
 }
 
 /** Forward of the tfjs graph on given weights, for the parity test with the pure forward pass. */
-export async function tfPolicyProbabilities(designer: TrainedDesigner, prep: PreparedDesign): Promise<{ gate: number[]; edge: number[][] }> {
+export async function tfPolicyProbabilities(
+  designer: TrainedDesigner,
+  prep: PreparedDesign,
+): Promise<{ gate: number[]; edge: number[][] }> {
   await ensureBackend();
   const N = prep.slots.length;
   const H = designer.hyper.hidden;
   return tf.tidy(() => {
     const w = designerWeights(designer);
-    const vars = Object.fromEntries(WEIGHT_NAMES.map((n) => [n, tf.tensor(w[n].data, w[n].shape)])) as Record<WeightName, tf.Tensor>;
+    const vars = Object.fromEntries(WEIGHT_NAMES.map((n) => [n, tf.tensor(w[n].data, w[n].shape)])) as Record<
+      WeightName,
+      tf.Tensor
+    >;
     const Din = nodeInputDim(designer.embedder.dim);
-    const X = tf.tensor2d(prep.nodeInputs.flatMap((x) => (x.length ? x : new Array<number>(Din).fill(0))), [N, Din]);
+    const X = tf.tensor2d(
+      prep.nodeInputs.flatMap((x) => (x.length ? x : new Array<number>(Din).fill(0))),
+      [N, Din],
+    );
     const T = tf.tensor2d([prep.taskInput]);
     const cand = tf.tensor2d([prep.candidate.map((c) => (c ? 1 : 0))]);
     const { gate, edge } = forward(vars, X, T, cand, 1, N, H, designer.hyper.rounds);
@@ -297,16 +324,36 @@ export async function trainDesigner(input: TrainDesignerInput, deps: TrainDeps =
     }
     const B = episodes.length;
     const X = tf.tensor2d(
-      episodes.flatMap((e) => Array.from({ length: N }, (_, v) => e.prep.nodeInputs[v]?.length ? e.prep.nodeInputs[v]! : new Array<number>(Din).fill(0))).flat(),
+      episodes
+        .flatMap((e) =>
+          Array.from({ length: N }, (_, v) =>
+            e.prep.nodeInputs[v]?.length ? e.prep.nodeInputs[v]! : new Array<number>(Din).fill(0),
+          ),
+        )
+        .flat(),
       [B * N, Din],
     );
-    const T = tf.tensor2d(episodes.flatMap((e) => e.prep.taskInput), [B, Dt]);
+    const T = tf.tensor2d(
+      episodes.flatMap((e) => e.prep.taskInput),
+      [B, Dt],
+    );
     const candArr = episodes.flatMap((e) => Array.from({ length: N }, (_, v) => (e.prep.candidate[v] ? 1 : 0)));
     const cand = tf.tensor2d(candArr, [B, N]);
 
     const S = opt.samplesPerEpisode;
     const BS = B * S;
-    const stats = { reward: 0, accuracy: 0, costRatio: 0, latencyRatio: 0, costViol: 0, latViol: 0, nC: 0, nL: 0, agents: 0, edges: 0 };
+    const stats = {
+      reward: 0,
+      accuracy: 0,
+      costRatio: 0,
+      latencyRatio: 0,
+      costViol: 0,
+      latViol: 0,
+      nC: 0,
+      nL: 0,
+      agents: 0,
+      edges: 0,
+    };
     optimizer.minimize(() => {
       const { gate, edge } = forward(vars, X, T, cand, B, N, H, hyper.rounds);
       const gz = gate.dataSync();
@@ -323,7 +370,8 @@ export async function trainDesigner(input: TrainDesignerInput, deps: TrainDeps =
       episodes.forEach((e, b) => {
         const n = e.prep.slots.length;
         for (let v = 0; v < n - 1; v++) if (e.prep.candidate[v]) gateAvail[b * N + v] = 1;
-        for (let u = 0; u < n; u++) for (let v = u + 1; v < n; v++) if (e.prep.candidate[u] && e.prep.candidate[v]) edgeAvail[b * N * N + u * N + v] = 1;
+        for (let u = 0; u < n; u++)
+          for (let v = u + 1; v < n; v++) if (e.prep.candidate[u] && e.prep.candidate[v]) edgeAvail[b * N * N + u * N + v] = 1;
         for (let smp = 0; smp < S; smp++) {
           const row = b * S + smp;
           const g = cloneGraph(e.prep.base);
@@ -351,7 +399,14 @@ export async function trainDesigner(input: TrainDesignerInput, deps: TrainDeps =
           const deployed =
             opt.rewardTarget === 'raw' && opt.penaltyTarget === 'raw'
               ? raw
-              : synthesize({ graph: g, ctx: e.prep.ctx, budgets: e.budgets, gate: Array.from(gz.slice(b * N, b * N + n), sigmoid), edge: edgeRows(ez, b, N, n), pool: e.prep.pool }).prediction;
+              : synthesize({
+                  graph: g,
+                  ctx: e.prep.ctx,
+                  budgets: e.budgets,
+                  gate: Array.from(gz.slice(b * N, b * N + n), sigmoid),
+                  edge: edgeRows(ez, b, N, n),
+                  pool: e.prep.pool,
+                }).prediction;
           const acc = opt.rewardTarget === 'synthesized' ? deployed.accuracy : raw.accuracy;
           const p = opt.penaltyTarget === 'synthesized' ? deployed : raw;
           const correct = opt.rewardMode === 'expected' ? acc : rng.bernoulli(acc) ? 1 : 0;
@@ -407,7 +462,10 @@ export async function trainDesigner(input: TrainDesignerInput, deps: TrainDeps =
     const meanCV = stats.nC ? stats.costViol / stats.nC : 0;
     const meanLV = stats.nL ? stats.latViol / stats.nL : 0;
     lambdas.cost = Math.min(opt.maxLambda, Math.max(0, lambdas.cost + opt.dualLearningRate * (meanCV - opt.violationTolerance)));
-    lambdas.latency = Math.min(opt.maxLambda, Math.max(0, lambdas.latency + opt.dualLearningRate * (meanLV - opt.violationTolerance)));
+    lambdas.latency = Math.min(
+      opt.maxLambda,
+      Math.max(0, lambdas.latency + opt.dualLearningRate * (meanLV - opt.violationTolerance)),
+    );
 
     const point: TrainingPoint = {
       step,

@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   const profile = profileFromPoolFile(pool.backbones);
   const bench = await loadBenchmark('gsm8k').catch(() => loadBenchmark('sample-math'));
   const rng = new Rng('bench-designer');
-  const items = bench.tasks.slice(0, 2 * nQueries).map((t) => ({ text: t.question, domain: 'math' as const, difficulty: 1.5 * rng.normal() }));
+  const items = bench.tasks
+    .slice(0, 2 * nQueries)
+    .map((t) => ({ text: t.question, domain: 'math' as const, difficulty: 1.5 * rng.normal() }));
   const train = items.slice(0, nQueries);
   const test = items.slice(nQueries);
   const roles = rolesFor('math', 'gsm8k');
@@ -74,7 +76,12 @@ async function main(): Promise<void> {
   let peakHeap = mem0.heapUsed;
   const t0 = performance.now();
   const trained = await trainDesigner(
-    { profile, roles: { math: { roles: [...roles], decisionRole: dec } }, queries: train.map((q) => ({ ...q })), options: { steps, curveEvery: 20, seed: 'bench', ...trainFlags() } },
+    {
+      profile,
+      roles: { math: { roles: [...roles], decisionRole: dec } },
+      queries: train.map((q) => ({ ...q })),
+      options: { steps, curveEvery: 20, seed: 'bench', ...trainFlags() },
+    },
     {
       onProgress: () => {
         const m = process.memoryUsage();
@@ -147,8 +154,12 @@ async function main(): Promise<void> {
   }
 
   // --- surrogate quality on a log-spaced budget grid -----------------------------------------
-  const untrained: TrainedDesigner = { ...createInitialDesigner({ profile, embedder: trained.embedder, seed: 'bench/init' }), budgetScale: trained.budgetScale };
-  const grid = (lo: number, hi: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.exp(Math.log(lo) + (i / (k - 1)) * (Math.log(hi) - Math.log(lo))));
+  const untrained: TrainedDesigner = {
+    ...createInitialDesigner({ profile, embedder: trained.embedder, seed: 'bench/init' }),
+    budgetScale: trained.budgetScale,
+  };
+  const grid = (lo: number, hi: number, k: number): number[] =>
+    Array.from({ length: k }, (_, i) => Math.exp(Math.log(lo) + (i / (k - 1)) * (Math.log(hi) - Math.log(lo))));
   const costGrid = grid(scale.costUsd[0] * 2, scale.costUsd[1] / 10, 6);
   const latGrid = grid(scale.latencyS[0] * 2, scale.latencyS[1] / 10, 6);
   const evalSet = test.slice(0, 60);
@@ -174,7 +185,8 @@ async function main(): Promise<void> {
       const n = evalSet.length;
       return { budget: B, accuracy: round(acc / n), agents: round(agents / n, 2), guardRate: round(guard / n, 2) };
     });
-  const auc = (pts: { accuracy: number }[]): number => round(pts.slice(1).reduce((s, p, i) => s + (p.accuracy + pts[i]!.accuracy) / 2, 0) / (pts.length - 1));
+  const auc = (pts: { accuracy: number }[]): number =>
+    round(pts.slice(1).reduce((s, p, i) => s + (p.accuracy + pts[i]!.accuracy) / 2, 0) / (pts.length - 1));
   const quality: Record<string, unknown> = {};
   for (const axis of ['cost', 'latency'] as const) {
     const t = curve(axis, trained);
@@ -187,8 +199,20 @@ async function main(): Promise<void> {
     kind: 'agentbalance.bench.designer',
     simulated: true,
     when: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: os.loadavg().map((x) => round(x, 2)) },
-    setup: { pool: DEFAULT_POOL, benchmark: bench.sources[0] ?? 'gsm8k', trainQueries: train.length, testQueries: test.length, roles: roles.length + 1, hyper: trained.hyper },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadavg: os.loadavg().map((x) => round(x, 2)),
+    },
+    setup: {
+      pool: DEFAULT_POOL,
+      benchmark: bench.sources[0] ?? 'gsm8k',
+      trainQueries: train.length,
+      testQueries: test.length,
+      roles: roles.length + 1,
+      hyper: trained.hyper,
+    },
     inferenceMs: {
       targetMs: 5,
       designMas: Object.fromEntries(Object.entries(stats(total)).map(([k, v]) => [k, round(v, 3)])),
@@ -226,9 +250,14 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const inf = result.inferenceMs.designMas;
-  console.log(`designMas: median ${inf.median} ms, p90 ${inf.p90} ms, mean ${inf.mean} ms (target < 5 ms); MIP median ${result.inferenceMs.stages.matchingMipOnly.median} ms`);
-  console.log(`training: ${steps} steps in ${result.training.wallS} s (${result.training.msPerStep} ms/step), peak RSS ${result.training.memoryMB.rssPeak} MB`);
-  for (const axis of ['cost', 'latency'] as const) console.log(`${axis}-AUC (predicted accuracy):`, (quality[axis] as { auc: unknown }).auc);
+  console.log(
+    `designMas: median ${inf.median} ms, p90 ${inf.p90} ms, mean ${inf.mean} ms (target < 5 ms); MIP median ${result.inferenceMs.stages.matchingMipOnly.median} ms`,
+  );
+  console.log(
+    `training: ${steps} steps in ${result.training.wallS} s (${result.training.msPerStep} ms/step), peak RSS ${result.training.memoryMB.rssPeak} MB`,
+  );
+  for (const axis of ['cost', 'latency'] as const)
+    console.log(`${axis}-AUC (predicted accuracy):`, (quality[axis] as { auc: unknown }).auc);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }
 

@@ -17,7 +17,15 @@ import {
 } from './predict';
 import { BAND_CENTER, difficultyBand, selectPool, type DifficultyBand, type SelectionResult } from './selection';
 import { fallbackDecisionOnly, synthesize, type SynthesisAction } from './synthesis';
-import { decodeTopology, initWeights, topologyForward, WEIGHT_NAMES, weightShapes, type TopologyForward, type TopologyWeights } from './topology';
+import {
+  decodeTopology,
+  initWeights,
+  topologyForward,
+  WEIGHT_NAMES,
+  weightShapes,
+  type TopologyForward,
+  type TopologyWeights,
+} from './topology';
 import {
   DEFAULT_HYPER,
   TRAINED_DESIGNER_KIND,
@@ -63,6 +71,8 @@ export interface DesignRequest {
   difficulty?: number;
   /** Restrict to these backbone ids. */
   allowBackbones?: readonly string[];
+  /** Output length per role relative to the backbone's mean (e.g. the simulated pool's role factors). */
+  roleOutputFactor?: Readonly<Record<string, number>>;
 }
 
 export interface DesignPrediction {
@@ -127,7 +137,11 @@ export function orderSlots(roles: readonly RoleInfo[], decisionRole: RoleInfo | 
  * (fastest) single decision call to twice a full chain of every role on the dearest (slowest)
  * backbone. Training samples budgets log-uniformly in it; campaigns can use it for their grids.
  */
-export function defaultBudgetScale(pool: readonly ProfiledBackbone[], slots: readonly AgentSlot[], ctx: Pick<PredictionContext, 'domain' | 'queryTokens'>): BudgetScale {
+export function defaultBudgetScale(
+  pool: readonly ProfiledBackbone[],
+  slots: readonly AgentSlot[],
+  ctx: Pick<PredictionContext, 'domain' | 'queryTokens'>,
+): BudgetScale {
   const dec = slots[slots.length - 1]!;
   const calls = pool.map((b) => standaloneCall(b, dec, ctx));
   const n = slots.length;
@@ -144,9 +158,19 @@ export function prepareDesign(req: DesignRequest): PreparedDesign {
   const pool = allow ? req.profile.backbones.filter((b) => allow.has(b.id)) : [...req.profile.backbones];
   if (pool.length === 0) throw new Error('designMas: no backbones allowed');
   const slotRoles = orderSlots(req.roles, req.decisionRole);
-  const slots: AgentSlot[] = slotRoles.map((r, i) => ({ role: r.id, systemTokens: count(r.prompt), isDecision: i === slotRoles.length - 1 }));
+  const slots: AgentSlot[] = slotRoles.map((r, i) => ({
+    role: r.id,
+    systemTokens: count(r.prompt),
+    isDecision: i === slotRoles.length - 1,
+    ...(req.roleOutputFactor?.[r.id] !== undefined ? { outputFactor: req.roleOutputFactor[r.id] } : {}),
+  }));
   const difficulty = req.difficulty ?? predictDifficulty(req.profile.difficultyRegressor, req.query, req.domain);
-  const ctx: PredictionContext = { domain: req.domain, difficulty, queryTokens: count(req.query), peerSway: { min: hyper.peerSwayMin, max: hyper.peerSwayMax } };
+  const ctx: PredictionContext = {
+    domain: req.domain,
+    difficulty,
+    queryTokens: count(req.query),
+    peerSway: { min: hyper.peerSwayMin, max: hyper.peerSwayMax },
+  };
   const scale = req.designer.budgetScale[req.domain] ?? defaultBudgetScale(pool, slots, ctx);
   const refs = budgetRefs(req.budgets, scale);
 
@@ -197,7 +221,20 @@ export function prepareDesign(req: DesignRequest): PreparedDesign {
     if (!b) return [];
     return nodeInput(req.embedder.embed(r.prompt), profileFeatures(b, slots[v]!, ctx, refs), qEmb, bf, v === n - 1);
   });
-  return { slots, slotRoles, ctx, budgets: req.budgets, scale, pool, selection, matching, base, candidate, nodeInputs, taskInput: taskInput(qEmb, bf, difficulty) };
+  return {
+    slots,
+    slotRoles,
+    ctx,
+    budgets: req.budgets,
+    scale,
+    pool,
+    selection,
+    matching,
+    base,
+    candidate,
+    nodeInputs,
+    taskInput: taskInput(qEmb, bf, difficulty),
+  };
 }
 
 /** The policy weights, checked against the shapes the designer's dimensions imply. */
@@ -205,7 +242,8 @@ export function designerWeights(d: TrainedDesigner): TopologyWeights {
   const shapes = weightShapes(nodeInputDim(d.embedder.dim), taskInputDim(d.embedder.dim), d.hyper.hidden);
   for (const name of WEIGHT_NAMES) {
     const w = d.weights[name];
-    if (!w || w.shape.join('x') !== shapes[name].join('x')) throw new Error(`designer weight ${name}: expected shape ${shapes[name].join('x')}`);
+    if (!w || w.shape.join('x') !== shapes[name].join('x'))
+      throw new Error(`designer weight ${name}: expected shape ${shapes[name].join('x')}`);
   }
   return d.weights as TopologyWeights;
 }
@@ -221,12 +259,20 @@ export function graphToSpec(g: DesignGraph): MasSpec {
     .filter(({ v }) => g.active[v] && g.backbone[v])
     .map(({ s, v }) => ({ id: s.role, role: s.role, backbone: g.backbone[v]!.id }));
   const edges: [string, string][] = [];
-  for (let u = 0; u < n; u++) for (let v = u + 1; v < n; v++) if (g.active[u] && g.active[v] && g.adj[u]![v]) edges.push([g.slots[u]!.role, g.slots[v]!.role]);
+  for (let u = 0; u < n; u++)
+    for (let v = u + 1; v < n; v++)
+      if (g.active[u] && g.active[v] && g.adj[u]![v]) edges.push([g.slots[u]!.role, g.slots[v]!.role]);
   return { agents, edges, decision: g.slots[n - 1]!.role };
 }
 
 function summarise(pred: MasPrediction, ctx: PredictionContext): DesignPrediction {
-  return { costUsd: pred.costUsd, latencyS: pred.latencyS, accuracy: pred.accuracy, difficulty: ctx.difficulty, band: difficultyBand(ctx.difficulty) };
+  return {
+    costUsd: pred.costUsd,
+    latencyS: pred.latencyS,
+    accuracy: pred.accuracy,
+    difficulty: ctx.difficulty,
+    band: difficultyBand(ctx.difficulty),
+  };
 }
 
 export function designMas(req: DesignRequest): DesignResult {
@@ -239,7 +285,12 @@ export function designMas(req: DesignRequest): DesignResult {
   if (prep.matching.status !== 'optimal') {
     // Even the decision agent alone breaks a budget on every backbone's standalone call.
     const fb = fallbackDecisionOnly({ graph: prep.base, ctx: prep.ctx, budgets: prep.budgets, pool: prep.pool });
-    return { spec: graphToSpec(fb.graph), predicted: summarise(fb.prediction, prep.ctx), feasible: fb.feasible, trace: { ...trace, gates: [], synthesis: fb.actions } };
+    return {
+      spec: graphToSpec(fb.graph),
+      predicted: summarise(fb.prediction, prep.ctx),
+      feasible: fb.feasible,
+      trace: { ...trace, gates: [], synthesis: fb.actions },
+    };
   }
   const f = runPolicy(req.designer, prep);
   const decoded = decodeTopology(prep.base, f, req.designer.hyper.gateThreshold, req.designer.hyper.edgeThreshold);
@@ -248,7 +299,18 @@ export function designMas(req: DesignRequest): DesignResult {
   // fits both budgets (the matching's linear utilities and the greedy synthesis are proxies).
   const alone = fallbackDecisionOnly({ graph: prep.base, ctx: prep.ctx, budgets: prep.budgets, pool: prep.pool });
   if (alone.feasible && alone.prediction.accuracy > syn.prediction.accuracy + 1e-12) {
-    syn = { ...alone, actions: [...syn.actions, { kind: 'fallback', reason: 'dominated', slot: prep.slots.length - 1, backbone: alone.graph.backbone[prep.slots.length - 1]!.id }] };
+    syn = {
+      ...alone,
+      actions: [
+        ...syn.actions,
+        {
+          kind: 'fallback',
+          reason: 'dominated',
+          slot: prep.slots.length - 1,
+          backbone: alone.graph.backbone[prep.slots.length - 1]!.id,
+        },
+      ],
+    };
   }
   return {
     spec: graphToSpec(syn.graph),

@@ -73,7 +73,13 @@ export function profileFeatures(
   ];
 }
 
-export function nodeInput(roleEmb: readonly number[], phi: readonly number[], queryEmb: readonly number[], budgetFeats: readonly number[], isDecision: boolean): number[] {
+export function nodeInput(
+  roleEmb: readonly number[],
+  phi: readonly number[],
+  queryEmb: readonly number[],
+  budgetFeats: readonly number[],
+  isDecision: boolean,
+): number[] {
   return [...roleEmb, ...phi, ...queryEmb, ...budgetFeats, isDecision ? 1 : 0];
 }
 

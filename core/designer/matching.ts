@@ -102,7 +102,11 @@ export function evaluateAssignment(p: MatchingProblem, a: Assignment): Assignmen
 }
 
 export function objectiveCoef(p: MatchingProblem, r: number, m: number): number {
-  return p.utility[r]![m]! - (p.lambdaC * p.costUsd[r]![m]!) / p.costRef - (p.lambdaL * latencyWeight(p, r) * p.latencyS[r]![m]!) / p.latencyRef;
+  return (
+    p.utility[r]![m]! -
+    (p.lambdaC * p.costUsd[r]![m]!) / p.costRef -
+    (p.lambdaL * latencyWeight(p, r) * p.latencyS[r]![m]!) / p.latencyRef
+  );
 }
 
 function fmt(x: number): string {
@@ -138,7 +142,8 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
   }
   if (p.maxCostUsd !== undefined) {
     const lhs: string[] = [];
-    for (let r = 0; r < R; r++) for (let m = 0; m < M; m++) lhs.push(term(p.costUsd[r]![m]! * COST_SCALE, xName(r, m), lhs.length === 0));
+    for (let r = 0; r < R; r++)
+      for (let m = 0; m < M; m++) lhs.push(term(p.costUsd[r]![m]! * COST_SCALE, xName(r, m), lhs.length === 0));
     rows.push(` cost: ${lhs.join(' ')} <= ${fmt(p.maxCostUsd * COST_SCALE * (1 - rhsMargin))}`);
   }
   const fixedOff: string[] = dominatedColumns(p).map(([r, m]) => xName(r, m));
@@ -154,7 +159,9 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
         if (r === dec) continue;
         const slow = [...Array(M).keys()].filter((k) => ld + p.latencyS[r]![k]! > cap);
         if (slow.length === 0) continue;
-        rows.push(` lat_${r}_${m}: ${[xName(dec, m), ...slow.map((k) => xName(r, k))].map((x, i) => term(1, x, i === 0)).join(' ')} <= 1`);
+        rows.push(
+          ` lat_${r}_${m}: ${[xName(dec, m), ...slow.map((k) => xName(r, k))].map((x, i) => term(1, x, i === 0)).join(' ')} <= 1`,
+        );
       }
     }
   }
@@ -173,7 +180,17 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
   const bins: string[] = [];
   for (let r = 0; r < R; r++) for (let m = 0; m < M; m++) bins.push(xName(r, m));
   const bounds = fixedOff.map((x) => ` ${x} = 0`);
-  return ['Maximize', ` obj: ${obj.join(' ')}`, 'Subject To', ...rows, ...(bounds.length ? ['Bounds', ...bounds] : []), 'Binaries', ` ${bins.join(' ')}`, 'End', ''].join('\n');
+  return [
+    'Maximize',
+    ` obj: ${obj.join(' ')}`,
+    'Subject To',
+    ...rows,
+    ...(bounds.length ? ['Bounds', ...bounds] : []),
+    'Binaries',
+    ` ${bins.join(' ')}`,
+    'End',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -248,7 +265,14 @@ export const solveMatchingExhaustive: MatchingSolver = (p) => {
   for (;;) {
     const v = evaluateAssignment(p, a);
     if (v.feasible && v.objective > best.objective + 1e-12) {
-      best = { status: 'optimal', assignment: [...a], objective: v.objective, costUsd: v.costUsd, latencyProxyS: v.latencyProxyS, solver: 'exhaustive' };
+      best = {
+        status: 'optimal',
+        assignment: [...a],
+        objective: v.objective,
+        costUsd: v.costUsd,
+        latencyProxyS: v.latencyProxyS,
+        solver: 'exhaustive',
+      };
     }
     let r = 0;
     for (; r < R; r++) {

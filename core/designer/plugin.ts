@@ -5,7 +5,14 @@ import { countTokens as realTokenCount } from '../tokens';
 import { budgetRefs } from './features';
 import { buildMatchingProblem, type MatchingSolution, type MatchingSolver } from './matching';
 import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from './pool-profile';
-import { predictMas, type AgentSlot, type DesignGraph, type MasPrediction, type PredictionContext, type TokenCounter } from './predict';
+import {
+  predictMas,
+  type AgentSlot,
+  type DesignGraph,
+  type MasPrediction,
+  type PredictionContext,
+  type TokenCounter,
+} from './predict';
 import { defaultBudgetScale } from './designer';
 import { synthesize } from './synthesis';
 import { DEFAULT_HYPER, type DesignerHyper } from './trained-designer';
@@ -31,6 +38,8 @@ export interface PluginAssignRequest {
   countTokens?: TokenCounter;
   difficulty?: number;
   allowBackbones?: readonly string[];
+  /** Output length per role relative to the backbone's mean (see DesignRequest). */
+  roleOutputFactor?: Readonly<Record<string, number>>;
 }
 
 export interface PluginAssignResult {
@@ -54,13 +63,34 @@ export function assignBackbones(req: PluginAssignRequest): PluginAssignResult {
   const slots: AgentSlot[] = agents.map((a, i) => {
     const prompt = a.systemPrompt ?? req.rolePrompts[a.role];
     if (prompt === undefined) throw new Error(`assignBackbones: no prompt for role ${a.role}`);
-    return { role: a.id, systemTokens: count(prompt), isDecision: i === agents.length - 1 };
+    const factor = req.roleOutputFactor?.[a.role];
+    return {
+      role: a.id,
+      systemTokens: count(prompt),
+      isDecision: i === agents.length - 1,
+      ...(factor !== undefined ? { outputFactor: factor } : {}),
+    };
   });
   const difficulty = req.difficulty ?? predictDifficulty(req.profile.difficultyRegressor, req.query, req.domain);
-  const ctx: PredictionContext = { domain: req.domain, difficulty, queryTokens: count(req.query), peerSway: { min: hyper.peerSwayMin, max: hyper.peerSwayMax } };
+  const ctx: PredictionContext = {
+    domain: req.domain,
+    difficulty,
+    queryTokens: count(req.query),
+    peerSway: { min: hyper.peerSwayMin, max: hyper.peerSwayMax },
+  };
   const refs = budgetRefs(req.budgets, defaultBudgetScale(pool, slots, ctx));
   const matching = req.solver(
-    buildMatchingProblem({ slots, ctx, candidates: pool, budgets: req.budgets, refs, workerUtility: hyper.workerUtility, lambdaC: hyper.matchLambdaC, lambdaL: hyper.matchLambdaL, allRequired: true }),
+    buildMatchingProblem({
+      slots,
+      ctx,
+      candidates: pool,
+      budgets: req.budgets,
+      refs,
+      workerUtility: hyper.workerUtility,
+      lambdaC: hyper.matchLambdaC,
+      lambdaL: hyper.matchLambdaL,
+      allRequired: true,
+    }),
   );
   const n = slots.length;
   const index = new Map(ids.map((id, i) => [id, i]));

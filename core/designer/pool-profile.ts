@@ -73,14 +73,20 @@ export type PoolProfileBody = z.infer<typeof PoolProfileBodySchema>;
 export const PoolProfileSchema = PoolProfileBodySchema.extend({ profileHash: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
 export type PoolProfile = z.infer<typeof PoolProfileSchema>;
 
+/** The profile without its hash field (a stored hash never hashes itself). */
+function bodyOf(body: PoolProfileBody & { profileHash?: string }): PoolProfileBody {
+  const rest: PoolProfileBody & { profileHash?: string } = { ...body };
+  delete rest.profileHash;
+  return rest;
+}
+
 export function computeProfileHash(body: PoolProfileBody): string {
-  const { profileHash: _ignored, ...rest } = body as PoolProfileBody & { profileHash?: string };
-  return sha256Hex(canonicalJson(rest));
+  return sha256Hex(canonicalJson(bodyOf(body)));
 }
 
 /** Stamps the content hash; call after every change to a profile. */
 export function withProfileHash(body: PoolProfileBody): PoolProfile {
-  const { profileHash: _ignored, ...rest } = body as PoolProfileBody & { profileHash?: string };
+  const rest = bodyOf(body);
   return { ...rest, profileHash: computeProfileHash(rest) };
 }
 
@@ -147,7 +153,18 @@ export function profiledFromBackbone(b: Backbone): ProfiledBackbone {
  * abilities and output lengths come from each backbone's `profile` field (cited public scores for
  * the simulated pool), the latency model as written, and a prior difficulty of 0 for every query.
  */
-export function profileFromPoolFile(backbones: readonly Backbone[], opts: { simulated?: boolean } = {}): PoolProfile {
+export function profileFromPoolFile(
+  backbones: readonly Backbone[],
+  opts: {
+    simulated?: boolean;
+    /**
+     * Difficulty every query gets before profiling (the regressor's bias). The pool file's
+     * abilities are calibrated on each domain's reference benchmark (mean item difficulty 0); for
+     * another benchmark pass its mean, e.g. core/sim-calibration DIFFICULTY_PRIOR[b].mu.
+     */
+    difficultyPrior?: number;
+  } = {},
+): PoolProfile {
   if (backbones.length === 0) throw new Error('profileFromPoolFile: empty pool');
   return withProfileHash({
     kind: POOL_PROFILE_KIND,
@@ -157,7 +174,7 @@ export function profileFromPoolFile(backbones: readonly Backbone[], opts: { simu
     irt: '1pl',
     backbones: backbones.map(profiledFromBackbone),
     items: [],
-    difficultyRegressor: priorDifficultyRegressor(0),
+    difficultyRegressor: priorDifficultyRegressor(opts.difficultyPrior ?? 0),
     meanQueryTokens: {},
   });
 }

@@ -31,6 +31,8 @@ export interface AgentSlot {
   /** Tokens of the role's system prompt. */
   systemTokens: number;
   isDecision: boolean;
+  /** Role's output length relative to the backbone's mean (default 1; e.g. terse decision agents). */
+  outputFactor?: number;
 }
 
 export interface DesignGraph {
@@ -86,7 +88,7 @@ export function standaloneCall(
   ctx: Pick<PredictionContext, 'domain' | 'queryTokens'>,
 ): { costUsd: number; latencyS: number; nIn: number; nOut: number } {
   const nIn = standaloneInputTokens(slot, ctx.queryTokens);
-  const nOut = meanOutputTokensFor(b, ctx.domain);
+  const nOut = meanOutputTokensFor(b, ctx.domain) * (slot.outputFactor ?? 1);
   return { costUsd: callCostUsd(b, nIn, nOut), latencyS: callLatencyS(b.latency, nIn, nOut), nIn, nOut };
 }
 
@@ -124,7 +126,7 @@ export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPredictio
       peer += 2 * pu.pCorrect - 1;
       nPeers++;
     }
-    const nOut = meanOutputTokensFor(b, ctx.domain);
+    const nOut = meanOutputTokensFor(b, ctx.domain) * (slot.outputFactor ?? 1);
     const lat = callLatencyS(b.latency, nIn, nOut);
     const cost = callCostUsd(b, nIn, nOut);
     const theta = abilityFor(b, ctx.domain);

@@ -77,8 +77,7 @@ export function kMedoids(points: readonly (readonly number[])[], k: number): num
   if (k >= n) return [...Array(n).keys()];
   if (k <= 0) return [];
   const D = points.map((p) => points.map((q) => dist(p, q)));
-  const total = (med: readonly number[]): number =>
-    D.reduce((s, row) => s + Math.min(...med.map((m) => row[m]!)), 0);
+  const total = (med: readonly number[]): number => D.reduce((s, row) => s + Math.min(...med.map((m) => row[m]!)), 0);
   const medoids: number[] = [];
   while (medoids.length < k) {
     let best = -1;
@@ -94,7 +93,7 @@ export function kMedoids(points: readonly (readonly number[])[], k: number): num
     medoids.push(best);
   }
   let current = total(medoids);
-  for (let improved = true; improved; ) {
+  for (let improved = true; improved;) {
     improved = false;
     for (let i = 0; i < k; i++) {
       for (let c = 0; c < n; c++) {
@@ -114,7 +113,10 @@ export function kMedoids(points: readonly (readonly number[])[], k: number): num
 }
 
 /** Profile vector: accuracy at the band, log cost, log latency, ability in every domain; min-max normalised. */
-export function normalisedProfileVectors(metrics: readonly BackboneMetrics[], backbones: readonly ProfiledBackbone[]): number[][] {
+export function normalisedProfileVectors(
+  metrics: readonly BackboneMetrics[],
+  backbones: readonly ProfiledBackbone[],
+): number[][] {
   const byId = new Map(backbones.map((b) => [b.id, b]));
   const raw = metrics.map((m) => {
     const b = byId.get(m.id)!;

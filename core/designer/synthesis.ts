@@ -166,7 +166,9 @@ export function fallbackDecisionOnly(s: Pick<SynthesisInput, 'graph' | 'ctx' | '
     graph: best.g,
     prediction: best.p,
     feasible: best.feasible,
-    actions: [{ kind: 'fallback', reason: best.feasible ? 'latency' : 'infeasible', slot: n - 1, backbone: best.g.backbone[n - 1]!.id }],
+    actions: [
+      { kind: 'fallback', reason: best.feasible ? 'latency' : 'infeasible', slot: n - 1, backbone: best.g.backbone[n - 1]!.id },
+    ],
   };
 }
 

@@ -125,7 +125,9 @@ export function topologyForward(
 ): TopologyForward {
   const n = nodeInputs.length;
   const H = w.in1b.data.length;
-  let h: number[][] = nodeInputs.map((x, v) => (candidate[v] ? tanhAll(affine(tanhAll(affine(x, w.in1, w.in1b)), w.in2, w.in2b)) : []));
+  let h: number[][] = nodeInputs.map((x, v) =>
+    candidate[v] ? tanhAll(affine(tanhAll(affine(x, w.in1, w.in1b)), w.in2, w.in2b)) : [],
+  );
   let t = tanhAll(affine(taskIn, w.task, w.taskb));
   const idx = [...Array(n).keys()].filter((v) => candidate[v]);
   for (let r = 0; r < rounds; r++) {
@@ -166,7 +168,8 @@ export function decodeTopology(base: DesignGraph, f: TopologyForward, gateThresh
   const n = g.slots.length;
   g.adj = emptyAdjacency(n);
   for (let v = 0; v < n; v++) g.active[v] = base.active[v]! && (v === n - 1 || f.gate[v]! >= gateThreshold);
-  for (let u = 0; u < n; u++) for (let v = u + 1; v < n; v++) g.adj[u]![v] = g.active[u]! && g.active[v]! && f.edge[u]![v]! >= edgeThreshold;
+  for (let u = 0; u < n; u++)
+    for (let v = u + 1; v < n; v++) g.adj[u]![v] = g.active[u]! && g.active[v]! && f.edge[u]![v]! >= edgeThreshold;
   pruneInactiveEdges(g);
   repairSinks(g);
   return g;

@@ -40,11 +40,31 @@ export function smallPool(): Backbone[] {
 }
 
 export const MATH_ROLES: RoleInfo[] = [
-  { id: 'analyst', domain: 'math', prompt: 'You are a math analyst. Restate the problem, list the known quantities and what is asked.' },
-  { id: 'solver', domain: 'math', prompt: 'You are a careful math solver. Solve the problem step by step and give the final number.' },
-  { id: 'verifier', domain: 'math', prompt: 'You are a verifier. Check the other agents\' reasoning and arithmetic and point out errors.' },
-  { id: 'programmer', domain: 'math', prompt: 'You are a programmer. Write a short calculation that computes the answer, then state it.' },
-  { id: 'decision', domain: 'math', prompt: 'You are the final decision maker. Read the messages and give the single final answer.' },
+  {
+    id: 'analyst',
+    domain: 'math',
+    prompt: 'You are a math analyst. Restate the problem, list the known quantities and what is asked.',
+  },
+  {
+    id: 'solver',
+    domain: 'math',
+    prompt: 'You are a careful math solver. Solve the problem step by step and give the final number.',
+  },
+  {
+    id: 'verifier',
+    domain: 'math',
+    prompt: "You are a verifier. Check the other agents' reasoning and arithmetic and point out errors.",
+  },
+  {
+    id: 'programmer',
+    domain: 'math',
+    prompt: 'You are a programmer. Write a short calculation that computes the answer, then state it.',
+  },
+  {
+    id: 'decision',
+    domain: 'math',
+    prompt: 'You are the final decision maker. Read the messages and give the single final answer.',
+  },
 ];
 
 export const KNOWLEDGE_ROLES: RoleInfo[] = [
@@ -63,7 +83,24 @@ export const ROLES_BY_DOMAIN: Record<Domain, RoleInfo[]> = {
   ],
 };
 
-const WORDS = ['apples', 'train', 'speed', 'hours', 'price', 'total', 'each', 'more', 'than', 'twice', 'half', 'sold', 'left', 'bought', 'minutes', 'miles'];
+const WORDS = [
+  'apples',
+  'train',
+  'speed',
+  'hours',
+  'price',
+  'total',
+  'each',
+  'more',
+  'than',
+  'twice',
+  'half',
+  'sold',
+  'left',
+  'bought',
+  'minutes',
+  'miles',
+];
 
 /** Synthetic math-style queries with a latent difficulty that grows with their length and numbers. */
 export function syntheticQueries(n: number, seed = 'queries'): { text: string; difficulty: number }[] {
@@ -71,7 +108,8 @@ export function syntheticQueries(n: number, seed = 'queries'): { text: string; d
   return Array.from({ length: n }, (_, i) => {
     const steps = 1 + rng.int(6);
     const parts: string[] = [];
-    for (let s = 0; s < steps; s++) parts.push(`${WORDS[rng.int(WORDS.length)]} ${1 + rng.int(500)} ${WORDS[rng.int(WORDS.length)]}`);
+    for (let s = 0; s < steps; s++)
+      parts.push(`${WORDS[rng.int(WORDS.length)]} ${1 + rng.int(500)} ${WORDS[rng.int(WORDS.length)]}`);
     return { text: `Q${i}: ${parts.join(', ')}. How many in total?`, difficulty: -1.5 + 0.6 * steps + 0.3 * rng.normal() };
   });
 }

@@ -56,11 +56,23 @@ test('HiGHS matching equals brute force on random small instances', async () => 
 
 test('LP text is well-formed for the no-budget case', () => {
   const p: MatchingProblem = {
-    roles: [{ id: 'a', required: false }, { id: 'd', required: true }],
+    roles: [
+      { id: 'a', required: false },
+      { id: 'd', required: true },
+    ],
     candidates: ['x', 'y'],
-    utility: [[0.1, 0.2], [0.5, 0.9]],
-    costUsd: [[1e-5, 2e-5], [1e-5, 3e-5]],
-    latencyS: [[1, 2], [1, 3]],
+    utility: [
+      [0.1, 0.2],
+      [0.5, 0.9],
+    ],
+    costUsd: [
+      [1e-5, 2e-5],
+      [1e-5, 3e-5],
+    ],
+    latencyS: [
+      [1, 2],
+      [1, 3],
+    ],
     decision: 1,
     lambdaC: 0,
     lambdaL: 0,

@@ -52,7 +52,9 @@ function synthIrt(kind: '1pl' | '2pl', nModels: number, nItems: number, seed: st
   const items = Array.from({ length: nItems }, () => ({ b: rng.normal(), a: kind === '2pl' ? Math.exp(0.4 * rng.normal()) : 1 }));
   const obs: IrtObservation[] = [];
   theta.forEach((t, m) =>
-    items.forEach((it, q) => obs.push({ backbone: `m${m}`, item: `q${q}`, domain: 'math', correct: rng.next() < irtProbability(t, it.b, it.a) })),
+    items.forEach((it, q) =>
+      obs.push({ backbone: `m${m}`, item: `q${q}`, domain: 'math', correct: rng.next() < irtProbability(t, it.b, it.a) }),
+    ),
   );
   return { theta, items, obs };
 }
@@ -63,7 +65,16 @@ test('IRT 1PL recovers abilities and difficulties', () => {
   const est = theta.map((_, m) => fit.theta[`m${m}`]!.math!);
   assert.ok(pearson(theta, est) > 0.97, `θ corr ${pearson(theta, est)}`);
   const bEst = fit.items.map((it) => it.b);
-  assert.ok(pearson(items.map((i) => i.b), bEst) > 0.75, `b corr ${pearson(items.map((i) => i.b), bEst)}`);
+  assert.ok(
+    pearson(
+      items.map((i) => i.b),
+      bEst,
+    ) > 0.75,
+    `b corr ${pearson(
+      items.map((i) => i.b),
+      bEst,
+    )}`,
+  );
   assert.ok(fit.items.every((it) => it.a === 1));
 });
 
@@ -72,7 +83,12 @@ test('IRT 2PL fits discrimination and does not lose likelihood to 1PL', () => {
   const f1 = fitIrt(obs, { kind: '1pl' });
   const f2 = fitIrt(obs, { kind: '2pl' });
   assert.ok(f2.logLikelihood >= f1.logLikelihood - 1e-6);
-  assert.ok(pearson(theta, theta.map((_, m) => f2.theta[`m${m}`]!.math!)) > 0.95);
+  assert.ok(
+    pearson(
+      theta,
+      theta.map((_, m) => f2.theta[`m${m}`]!.math!),
+    ) > 0.95,
+  );
   assert.ok(f2.items.some((it) => Math.abs(it.a - 1) > 0.05));
 });
 
@@ -80,13 +96,29 @@ test('ridge difficulty regressor predicts held-out difficulty from query text', 
   const qs = syntheticQueries(400, 'reg');
   const train = qs.slice(0, 300);
   const test_ = qs.slice(300);
-  const reg = fitDifficultyRegressor(train.map((q) => ({ query: q.text, domain: 'math' as const, b: q.difficulty })), 1, 128);
+  const reg = fitDifficultyRegressor(
+    train.map((q) => ({ query: q.text, domain: 'math' as const, b: q.difficulty })),
+    1,
+    128,
+  );
   const pred = test_.map((q) => predictDifficulty(reg, q.text, 'math'));
-  const r = pearson(pred, test_.map((q) => q.difficulty));
+  const r = pearson(
+    pred,
+    test_.map((q) => q.difficulty),
+  );
   assert.ok(r > 0.6, `held-out corr ${r}`);
   // Plain ridge sanity: exact on a noiseless linear target with tiny lambda.
-  const X = [[1, 0], [0, 1], [1, 1], [2, 1]];
-  const m = ridgeFit(X, X.map(([a, b]) => 2 * a! - b! + 3), 1e-9);
+  const X = [
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [2, 1],
+  ];
+  const m = ridgeFit(
+    X,
+    X.map(([a, b]) => 2 * a! - b! + 3),
+    1e-9,
+  );
   assert.ok(Math.abs(linearPredict(m, [3, 2]) - 7) < 1e-6);
 });
 
@@ -120,7 +152,12 @@ test('fitPoolProfile builds a valid, hashed profile from profiling observations'
   const big = byId.get('reason-big')!;
   assert.ok(Math.abs(big.latency.decodeTps - 50) < 1, `decode ${big.latency.decodeTps}`);
   const est = pool.map((b) => byId.get(b.id)!.ability.math!);
-  assert.ok(pearson(est, pool.map((b) => b.profile!.ability.math!)) > 0.9);
+  assert.ok(
+    pearson(
+      est,
+      pool.map((b) => b.profile!.ability.math!),
+    ) > 0.9,
+  );
   assert.ok(profile.difficultyRegressor.n === 80);
   assert.ok(profile.meanQueryTokens.math! > 5);
   assert.deepEqual(parsePoolProfile(JSON.parse(JSON.stringify(profile))), profile);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { profileFromPoolFile } from '../../core/designer/pool-profile';
-import { backboneMetrics, difficultyBand, kMedoids, paretoFront, selectPool, type BackboneMetrics } from '../../core/designer/selection';
+import {
+  backboneMetrics,
+  difficultyBand,
+  kMedoids,
+  paretoFront,
+  selectPool,
+  type BackboneMetrics,
+} from '../../core/designer/selection';
 import { smallPool } from './designer-fixtures';
 
 const metricsArb = fc.array(
@@ -38,9 +45,14 @@ test('Pareto front = exactly the non-dominated backbones', () => {
 
 test('k-medoids is deterministic, returns k distinct points, one per separated cluster', () => {
   const pts = [
-    [0, 0], [0.05, 0], [0, 0.05],
-    [1, 1], [1.05, 1], [1, 0.95],
-    [0, 1], [0.05, 1],
+    [0, 0],
+    [0.05, 0],
+    [0, 0.05],
+    [1, 1],
+    [1.05, 1],
+    [1, 0.95],
+    [0, 1],
+    [0.05, 1],
   ];
   const med = kMedoids(pts, 3);
   assert.deepEqual(med, kMedoids(pts, 3));
@@ -49,11 +61,18 @@ test('k-medoids is deterministic, returns k distinct points, one per separated c
   assert.deepEqual(new Set(med.map(cluster)), new Set([0, 1, 2]));
   assert.deepEqual(kMedoids(pts, 10), [...pts.keys()]);
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 15 }), fc.integer({ min: 1, max: 6 }), (ps, k) => {
-      const m = kMedoids(ps, k);
-      assert.equal(m.length, Math.min(k, ps.length));
-      assert.equal(new Set(m).size, m.length);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), {
+        minLength: 1,
+        maxLength: 15,
+      }),
+      fc.integer({ min: 1, max: 6 }),
+      (ps, k) => {
+        const m = kMedoids(ps, k);
+        assert.equal(m.length, Math.min(k, ps.length));
+        assert.equal(new Set(m).size, m.length);
+      },
+    ),
     { numRuns: 100, seed: 4 },
   );
 });

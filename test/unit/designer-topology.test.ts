@@ -32,10 +32,11 @@ function assertValidDag(spec: MasSpec): void {
   while (queue.length) {
     const u = queue.pop()!;
     seen++;
-    for (const [a, b] of spec.edges) if (a === u) {
-      indeg.set(b, indeg.get(b)! - 1);
-      if (indeg.get(b) === 0) queue.push(b);
-    }
+    for (const [a, b] of spec.edges)
+      if (a === u) {
+        indeg.set(b, indeg.get(b)! - 1);
+        if (indeg.get(b) === 0) queue.push(b);
+      }
   }
   assert.equal(seen, ids.length, 'acyclic');
   // Every agent reaches the decision agent; the decision agent has no successors.
@@ -46,7 +47,13 @@ function assertValidDag(spec: MasSpec): void {
 }
 
 /** Cost and latency of a spec recomputed independently from METHOD.md's definitions. */
-function independentCostLatency(spec: MasSpec, pool: ReturnType<typeof profileFromPoolFile>, domain: Domain, query: string): { cost: number; latency: number } {
+function independentCostLatency(
+  spec: MasSpec,
+  pool: ReturnType<typeof profileFromPoolFile>,
+  domain: Domain,
+  query: string,
+  factor: Record<string, number>,
+): { cost: number; latency: number } {
   const roles = ROLES_BY_DOMAIN[domain];
   const order = spec.agents.map((a) => a.id); // the designer emits agents in topological (role) order
   const out = new Map<string, number>();
@@ -57,8 +64,12 @@ function independentCostLatency(spec: MasSpec, pool: ReturnType<typeof profileFr
     const a = spec.agents.find((x) => x.id === id)!;
     const b = pool.backbones.find((x) => x.id === a.backbone)!;
     const preds = spec.edges.filter(([, v]) => v === id).map(([u]) => u);
-    const nIn = countTokens(roles.find((r) => r.id === a.role)!.prompt) + countTokens(query) + CALL_OVERHEAD_TOKENS + preds.reduce((s, u) => s + out.get(u)! + MESSAGE_OVERHEAD_TOKENS, 0);
-    const nOut = meanOutputTokensFor(b, domain);
+    const nIn =
+      countTokens(roles.find((r) => r.id === a.role)!.prompt) +
+      countTokens(query) +
+      CALL_OVERHEAD_TOKENS +
+      preds.reduce((s, u) => s + out.get(u)! + MESSAGE_OVERHEAD_TOKENS, 0);
+    const nOut = meanOutputTokensFor(b, domain) * (factor[a.role] ?? 1);
     out.set(id, nOut);
     cost += callCostUsd(b, nIn, nOut);
     const f = Math.max(0, ...preds.map((u) => finish.get(u)!)) + callLatencyS(b.latency, nIn, nOut);
@@ -70,7 +81,12 @@ function independentCostLatency(spec: MasSpec, pool: ReturnType<typeof profileFr
 
 test('designMas meets both budgets whenever the decision agent alone fits; output is a valid DAG', async (t) => {
   const solver = await createHighsMatchingSolver();
-  const queries = ['What is 17 * 23?', 'A shop sells 3 apples for $2. How much do 12 apples cost?', 'Which option is a prime number? (A) 21 (B) 23 (C) 25 (D) 27', 'def add(a, b): return the sum'];
+  const queries = [
+    'What is 17 * 23?',
+    'A shop sells 3 apples for $2. How much do 12 apples cost?',
+    'Which option is a prime number? (A) 21 (B) 23 (C) 25 (D) 27',
+    'def add(a, b): return the sum',
+  ];
   let feasibleCases = 0;
   let multiAgent = 0;
   let synthesised = 0;
@@ -87,16 +103,38 @@ test('designMas meets both budgets whenever the decision agent alone fits; outpu
         cost: fc.option(fc.double({ min: Math.log(1e-6), max: Math.log(1), noNaN: true }), { nil: undefined }),
         lat: fc.option(fc.double({ min: Math.log(0.1), max: Math.log(300), noNaN: true }), { nil: undefined }),
         difficulty: fc.double({ min: -3, max: 3, noNaN: true }),
+        terseDecision: fc.boolean(),
       }),
       (c) => {
         const pool = randomPool(new Rng(c.poolSeed), c.poolSize);
         const profile = profileFromPoolFile(pool);
-        const base = createInitialDesigner({ profile, embedder: { kind: 'hashed-ngram', dim: 64 }, seed: String(c.weightSeed), hyper: { selectionK: 2 } });
-        const designer = { ...base, weights: { ...base.weights, gateb: { shape: [1], data: [c.gateBias] }, edgeb: { shape: [1], data: [c.edgeBias] } } };
+        const base = createInitialDesigner({
+          profile,
+          embedder: { kind: 'hashed-ngram', dim: 64 },
+          seed: String(c.weightSeed),
+          hyper: { selectionK: 2 },
+        });
+        const designer = {
+          ...base,
+          weights: { ...base.weights, gateb: { shape: [1], data: [c.gateBias] }, edgeb: { shape: [1], data: [c.edgeBias] } },
+        };
         const budgets: Budgets = {};
         if (c.cost !== undefined) budgets.maxCostUsd = Math.exp(c.cost);
         if (c.lat !== undefined) budgets.maxLatencyS = Math.exp(c.lat);
-        const req = { query: c.query, domain: c.domain, budgets, designer, profile, roles: ROLES_BY_DOMAIN[c.domain], decisionRole: 'decision', embedder, solver, difficulty: c.difficulty };
+        const factor: Record<string, number> = c.terseDecision ? { decision: 0.6 } : {};
+        const req = {
+          query: c.query,
+          domain: c.domain,
+          budgets,
+          designer,
+          profile,
+          roles: ROLES_BY_DOMAIN[c.domain],
+          decisionRole: 'decision',
+          embedder,
+          solver,
+          difficulty: c.difficulty,
+          roleOutputFactor: factor,
+        };
         const res = designMas(req);
         assertValidDag(res.spec);
         // Is the input feasible: does the decision agent alone fit on some backbone?
@@ -104,23 +142,45 @@ test('designMas meets both budgets whenever the decision agent alone fits; outpu
         const n = prep.slots.length;
         let bestAlone = -1;
         for (const b of profile.backbones) {
-          const p = predictMas({ slots: prep.slots, active: prep.slots.map((_, v) => v === n - 1), backbone: prep.slots.map((_, v) => (v === n - 1 ? b : null)), adj: prep.slots.map(() => new Array(n).fill(false)) }, prep.ctx);
-          const ok = (budgets.maxCostUsd === undefined || p.costUsd <= budgets.maxCostUsd) && (budgets.maxLatencyS === undefined || p.latencyS <= budgets.maxLatencyS);
+          const p = predictMas(
+            {
+              slots: prep.slots,
+              active: prep.slots.map((_, v) => v === n - 1),
+              backbone: prep.slots.map((_, v) => (v === n - 1 ? b : null)),
+              adj: prep.slots.map(() => new Array(n).fill(false)),
+            },
+            prep.ctx,
+          );
+          const ok =
+            (budgets.maxCostUsd === undefined || p.costUsd <= budgets.maxCostUsd) &&
+            (budgets.maxLatencyS === undefined || p.latencyS <= budgets.maxLatencyS);
           if (ok) bestAlone = Math.max(bestAlone, p.accuracy);
         }
         const fits = bestAlone >= 0;
         // Never predicted worse than the best single agent that fits (dominance guard).
-        if (fits) assert.ok(res.predicted.accuracy >= bestAlone - 1e-12, `accuracy ${res.predicted.accuracy} < single ${bestAlone}`);
+        if (fits)
+          assert.ok(res.predicted.accuracy >= bestAlone - 1e-12, `accuracy ${res.predicted.accuracy} < single ${bestAlone}`);
         assert.equal(res.feasible, fits);
-        const indep = independentCostLatency(res.spec, profile, c.domain, c.query);
-        assert.ok(Math.abs(indep.cost - res.predicted.costUsd) <= 1e-12 + 1e-9 * indep.cost, `cost ${indep.cost} vs ${res.predicted.costUsd}`);
+        const indep = independentCostLatency(res.spec, profile, c.domain, c.query, factor);
+        assert.ok(
+          Math.abs(indep.cost - res.predicted.costUsd) <= 1e-12 + 1e-9 * indep.cost,
+          `cost ${indep.cost} vs ${res.predicted.costUsd}`,
+        );
         assert.ok(Math.abs(indep.latency - res.predicted.latencyS) <= 1e-9 * (1 + indep.latency), 'latency');
         if (fits) {
           feasibleCases++;
           if (res.spec.agents.length > 1) multiAgent++;
           if (res.trace.synthesis.some((a) => a.kind !== 'fallback')) synthesised++;
-          if (budgets.maxCostUsd !== undefined) assert.ok(res.predicted.costUsd <= budgets.maxCostUsd * (1 + 1e-12), `Ĉ ${res.predicted.costUsd} > ${budgets.maxCostUsd}`);
-          if (budgets.maxLatencyS !== undefined) assert.ok(res.predicted.latencyS <= budgets.maxLatencyS * (1 + 1e-12), `L̂ ${res.predicted.latencyS} > ${budgets.maxLatencyS}`);
+          if (budgets.maxCostUsd !== undefined)
+            assert.ok(
+              res.predicted.costUsd <= budgets.maxCostUsd * (1 + 1e-12),
+              `Ĉ ${res.predicted.costUsd} > ${budgets.maxCostUsd}`,
+            );
+          if (budgets.maxLatencyS !== undefined)
+            assert.ok(
+              res.predicted.latencyS <= budgets.maxLatencyS * (1 + 1e-12),
+              `L̂ ${res.predicted.latencyS} > ${budgets.maxLatencyS}`,
+            );
         } else {
           assert.equal(res.spec.agents.length, 1, 'minimal MAS when infeasible');
         }
@@ -145,7 +205,14 @@ test('pure forward pass: gates in (0,1), decision always on, edges only forward'
     roles: MATH_ROLES,
     decisionRole: 'decision',
     embedder,
-    solver: () => ({ status: 'optimal', assignment: [0, 0, 0, 0, 0], objective: 0, costUsd: 0, latencyProxyS: 0, solver: 'fixed' }),
+    solver: () => ({
+      status: 'optimal',
+      assignment: [0, 0, 0, 0, 0],
+      objective: 0,
+      costUsd: 0,
+      latencyProxyS: 0,
+      solver: 'fixed',
+    }),
   });
   const f = runPolicy(designer, prep);
   const n = prep.slots.length;
@@ -175,16 +242,26 @@ test('synthesis alone: random dense DAGs are cut down to fit whenever the decisi
         const rng = new Rng(c.seed);
         const profile = profileFromPoolFile(randomPool(rng, c.poolSize));
         const pool = profile.backbones;
-        const slots = Array.from({ length: c.n }, (_, v) => ({ role: `r${v}`, systemTokens: 10 + rng.int(60), isDecision: v === c.n - 1 }));
+        const slots = Array.from({ length: c.n }, (_, v) => ({
+          role: `r${v}`,
+          systemTokens: 10 + rng.int(60),
+          isDecision: v === c.n - 1,
+        }));
         const g: DesignGraph = {
           slots,
           active: slots.map((_, v) => v === c.n - 1 || rng.next() < 0.8),
           backbone: slots.map(() => pool[rng.int(pool.length)]!),
           adj: slots.map(() => new Array<boolean>(c.n).fill(false)),
         };
-        for (let u = 0; u < c.n; u++) for (let v = u + 1; v < c.n; v++) g.adj[u]![v] = !!(g.active[u] && g.active[v] && rng.next() < c.density);
+        for (let u = 0; u < c.n; u++)
+          for (let v = u + 1; v < c.n; v++) g.adj[u]![v] = !!(g.active[u] && g.active[v] && rng.next() < c.density);
         repairSinks(g);
-        const ctx = { domain: 'math' as const, difficulty: rng.normal(), queryTokens: 20 + rng.int(300), peerSway: { min: 0.4, max: 3 } };
+        const ctx = {
+          domain: 'math' as const,
+          difficulty: rng.normal(),
+          queryTokens: 20 + rng.int(300),
+          peerSway: { min: 0.4, max: 3 },
+        };
         const before = predictMas(g, ctx);
         const budgets: Budgets = {};
         if (c.costFrac !== undefined) budgets.maxCostUsd = before.costUsd * c.costFrac;
@@ -198,16 +275,32 @@ test('synthesis alone: random dense DAGs are cut down to fit whenever the decisi
           pool,
         });
         const fits = pool.some((b) => {
-          const p = predictMas({ slots, active: slots.map((_, v) => v === c.n - 1), backbone: slots.map(() => b), adj: slots.map(() => new Array<boolean>(c.n).fill(false)) }, ctx);
-          return (budgets.maxCostUsd === undefined || p.costUsd <= budgets.maxCostUsd) && (budgets.maxLatencyS === undefined || p.latencyS <= budgets.maxLatencyS);
+          const p = predictMas(
+            {
+              slots,
+              active: slots.map((_, v) => v === c.n - 1),
+              backbone: slots.map(() => b),
+              adj: slots.map(() => new Array<boolean>(c.n).fill(false)),
+            },
+            ctx,
+          );
+          return (
+            (budgets.maxCostUsd === undefined || p.costUsd <= budgets.maxCostUsd) &&
+            (budgets.maxLatencyS === undefined || p.latencyS <= budgets.maxLatencyS)
+          );
         });
         assert.equal(res.feasible, fits);
         if (res.actions.length) acted++;
         const out = res.graph;
         assert.ok(out.active[c.n - 1], 'decision agent kept');
         for (let u = 0; u < c.n; u++) {
-          for (let v = u + 1; v < c.n; v++) if (out.adj[u]![v]) assert.ok(out.active[u] && out.active[v], 'edges between active agents');
-          if (u < c.n - 1 && out.active[u]) assert.ok(out.adj[u]!.some((e, v) => e && out.active[v]), `worker ${u} has a successor`);
+          for (let v = u + 1; v < c.n; v++)
+            if (out.adj[u]![v]) assert.ok(out.active[u] && out.active[v], 'edges between active agents');
+          if (u < c.n - 1 && out.active[u])
+            assert.ok(
+              out.adj[u]!.some((e, v) => e && out.active[v]),
+              `worker ${u} has a successor`,
+            );
         }
         const p = predictMas(out, ctx);
         assert.deepEqual(p, res.prediction);

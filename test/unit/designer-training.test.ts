@@ -17,13 +17,25 @@ test('tfjs training graph and the pure inference forward pass agree', async () =
   const designer = createInitialDesigner({ profile, embedder: { kind: 'hashed-ngram', dim: 64 }, seed: 'parity' });
   const embedder = offlineEmbedderFromConfig(designer.embedder);
   for (const budgets of [{}, { maxCostUsd: 0.01, maxLatencyS: 30 }]) {
-    const prep = prepareDesign({ query: queries[0]!.text, domain: 'math', budgets, designer, profile, roles: MATH_ROLES, decisionRole: 'decision', embedder, solver });
+    const prep = prepareDesign({
+      query: queries[0]!.text,
+      domain: 'math',
+      budgets,
+      designer,
+      profile,
+      roles: MATH_ROLES,
+      decisionRole: 'decision',
+      embedder,
+      solver,
+    });
     const pure = runPolicy(designer, prep);
     const tfp = await tfPolicyProbabilities(designer, prep);
     const n = prep.slots.length;
     for (let v = 0; v < n - 1; v++) if (prep.candidate[v]) assert.ok(Math.abs(pure.gate[v]! - tfp.gate[v]!) < 1e-4, `gate ${v}`);
     for (let u = 0; u < n; u++)
-      for (let v = u + 1; v < n; v++) if (prep.candidate[u] && prep.candidate[v]) assert.ok(Math.abs(pure.edge[u]![v]! - tfp.edge[u]![v]!) < 1e-4, `edge ${u}->${v}`);
+      for (let v = u + 1; v < n; v++)
+        if (prep.candidate[u] && prep.candidate[v])
+          assert.ok(Math.abs(pure.edge[u]![v]! - tfp.edge[u]![v]!) < 1e-4, `edge ${u}->${v}`);
   }
 });
 
@@ -47,7 +59,17 @@ test('tiny REINFORCE run returns a valid, versioned TrainedDesigner and reports 
   // It round-trips through JSON and designs with the trained weights.
   const parsed = TrainedDesignerSchema.parse(JSON.parse(JSON.stringify(d)));
   const solver = await createHighsMatchingSolver();
-  const res = designMas({ query: queries[1]!.text, domain: 'math', budgets: { maxCostUsd: 0.005 }, designer: parsed, profile, roles: MATH_ROLES, decisionRole: 'decision', embedder: offlineEmbedderFromConfig(parsed.embedder), solver });
+  const res = designMas({
+    query: queries[1]!.text,
+    domain: 'math',
+    budgets: { maxCostUsd: 0.005 },
+    designer: parsed,
+    profile,
+    roles: MATH_ROLES,
+    decisionRole: 'decision',
+    embedder: offlineEmbedderFromConfig(parsed.embedder),
+    solver,
+  });
   assert.ok(res.predicted.costUsd <= 0.005);
 });
 
@@ -57,7 +79,16 @@ test('dual ascent raises λ while raw samples break budgets on average', async (
     profile,
     roles,
     queries,
-    options: { steps: 8, batch: 6, samplesPerEpisode: 3, seed: 'dual', penaltyTarget: 'raw', violationTolerance: 0, initialLambdas: { cost: 0, latency: 0 }, curveEvery: 1 },
+    options: {
+      steps: 8,
+      batch: 6,
+      samplesPerEpisode: 3,
+      seed: 'dual',
+      penaltyTarget: 'raw',
+      violationTolerance: 0,
+      initialLambdas: { cost: 0, latency: 0 },
+      curveEvery: 1,
+    },
   });
   const sawCost = d.curve.some((p) => p.costViolation > 0);
   assert.ok(sawCost, 'some raw samples overshoot the cost budget');
@@ -68,7 +99,12 @@ test('dual ascent raises λ while raw samples break budgets on average', async (
 
 test('unseen backbone: a strong cheap LLM added through its profile only gets roles', async () => {
   const profile = profileFromPoolFile(smallPool());
-  const designer = await trainDesigner({ profile, roles, queries, options: { steps: 15, batch: 6, samplesPerEpisode: 3, seed: 'unseen', rewardMode: 'expected' } });
+  const designer = await trainDesigner({
+    profile,
+    roles,
+    queries,
+    options: { steps: 15, batch: 6, samplesPerEpisode: 3, seed: 'unseen', rewardMode: 'expected' },
+  });
   const x: ProfiledBackbone = {
     id: 'newcomer-x',
     priceInPerMTok: 0.1,
@@ -86,13 +122,38 @@ test('unseen backbone: a strong cheap LLM added through its profile only gets ro
   let matched = 0;
   const held = syntheticQueries(12, 'held-out');
   for (const q of held) {
-    for (const budgets of [{ maxCostUsd: 0.003, maxLatencyS: 15 }, { maxCostUsd: 0.01, maxLatencyS: 30 }]) {
-      const res = designMas({ query: q.text, domain: 'math', budgets, designer, profile: withX, roles: MATH_ROLES, decisionRole: 'decision', embedder, solver, difficulty: q.difficulty });
+    for (const budgets of [
+      { maxCostUsd: 0.003, maxLatencyS: 15 },
+      { maxCostUsd: 0.01, maxLatencyS: 30 },
+    ]) {
+      const res = designMas({
+        query: q.text,
+        domain: 'math',
+        budgets,
+        designer,
+        profile: withX,
+        roles: MATH_ROLES,
+        decisionRole: 'decision',
+        embedder,
+        solver,
+        difficulty: q.difficulty,
+      });
       assert.equal(res.trace.profileMatchesTraining, false);
       if (res.spec.agents.some((a) => a.backbone === x.id)) used++;
       if (res.trace.matching.assigned.some((a) => a.backbone === x.id)) matched++;
       // Without X, the same designer never names it.
-      const before = designMas({ query: q.text, domain: 'math', budgets, designer, profile, roles: MATH_ROLES, decisionRole: 'decision', embedder, solver, difficulty: q.difficulty });
+      const before = designMas({
+        query: q.text,
+        domain: 'math',
+        budgets,
+        designer,
+        profile,
+        roles: MATH_ROLES,
+        decisionRole: 'decision',
+        embedder,
+        solver,
+        difficulty: q.difficulty,
+      });
       assert.ok(!before.spec.agents.some((a) => a.backbone === x.id));
     }
   }
