@@ -14,7 +14,9 @@ import { loadPool } from './pool-loader';
 import { openResultsStore, type ResultsStore } from './results-store';
 import { buildReport, renderReport, type Report } from './report';
 import { stateDir } from '../infra/paths';
-import { designerPlanner, ensureDesigner } from './designer-service';
+import { setCampaignGauges, type CampaignGaugeRow } from './metrics';
+import { designerAssigner, designerPlanner, ensureDesigner } from './designer-service';
+import { currentProfile } from './designer-jobs';
 
 /** Fractions of a benchmark set aside for profiling and designer training; the rest is the test split. */
 export const SPLIT_FRACTIONS = { profile: 0.2, train: 0.3 } as const;
@@ -25,6 +27,7 @@ interface CampaignContext {
   tasks: Map<string, Task>;
   keys: string[];
   designer?: (ctx: MethodContext) => MethodPlan;
+  pluginAssigner?: MethodContext['pluginAssigner'];
 }
 
 const contexts = new Map<string, Promise<CampaignContext>>();
@@ -70,8 +73,15 @@ async function loadContext(campaignId: string): Promise<CampaignContext> {
   const keys = runKeys(meta.spec, meta.taskIds, pool.backbones).map((k) => k.runKeyId);
   const ctx: CampaignContext = { meta, pool, tasks, keys };
   if (meta.methods.some((m) => m === 'agentbalance' || m.startsWith('plugin-'))) {
-    const designer = await ensureDesigner({ pool, benchmark: meta.spec.benchmark, trainTasks: train, seed: meta.spec.seed });
+    const designer = await ensureDesigner({
+      pool,
+      benchmark: meta.spec.benchmark,
+      trainTasks: train,
+      seed: meta.spec.seed,
+      profile: currentProfile(pool, meta.spec.benchmark),
+    });
     ctx.designer = designerPlanner(designer);
+    ctx.pluginAssigner = designerAssigner(designer);
   }
   return ctx;
 }
@@ -172,6 +182,7 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     decisionRole: { id: decision.id, prompt: decision.prompt },
     seed: `${ctx.meta.spec.seed}/${key.method}`,
     ...(ctx.designer ? { designer: ctx.designer } : {}),
+    ...(ctx.pluginAssigner ? { pluginAssigner: ctx.pluginAssigner } : {}),
   };
   const plan = planMethod(key.method, mctx);
   const byId = new Map(ctx.pool.backbones.map((b) => [b.id, b]));
@@ -189,6 +200,7 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     backbones: [...new Set(spec.agents.map((a) => a.backbone))].map((id) => byId.get(id)!),
     rolePrompts: plan.rolePrompts,
     simulation,
+    method: key.method,
   });
   return {
     input: toInput(plan.spec),
@@ -241,7 +253,24 @@ function aucTable(report: Report): Record<string, Record<string, number>> {
   return out;
 }
 
-/** Marks the campaign finished and renders its report from the store. */
+/** Accuracy (over all budgets of a kind) and AUC per method and budget kind, for the campaign gauges. */
+function campaignGaugeRows(report: Report): CampaignGaugeRow[] {
+  const rows = new Map<string, CampaignGaugeRow & { n: number; correct: number }>();
+  for (const p of report.metrics.points) {
+    const k = `${p.method}\u0000${p.budgetKind}`;
+    const row = rows.get(k) ?? { method: p.method, budgetKind: p.budgetKind, accuracy: NaN, n: 0, correct: 0 };
+    row.n += p.n;
+    row.correct += p.correct;
+    rows.set(k, row);
+  }
+  for (const c of report.metrics.curves) {
+    const row = rows.get(`${c.method}\u0000${c.budgetKind}`);
+    if (row) row.auc = c.auc;
+  }
+  return [...rows.values()].map(({ n, correct, ...r }) => ({ ...r, accuracy: n > 0 ? correct / n : NaN }));
+}
+
+/** Marks the campaign finished, renders its report from the store and sets the campaign gauges. */
 export async function finalizeCampaign(campaignId: string): Promise<FinalizeResult> {
   return renderCampaignReport(campaignId, true);
 }
@@ -254,6 +283,7 @@ export async function renderCampaignReport(campaignId: string, markFinished = fa
     await store.saveCampaign({ ...meta, status: 'completed', finishedAt: new Date().toISOString() });
   }
   const report = await buildReport(store, campaignId, { codeVersion: meta.codeVersion });
+  if (markFinished) setCampaignGauges(campaignId, meta.spec.benchmark, campaignGaugeRows(report));
   const reportDir = path.join(stateDir(), 'reports', campaignId);
   const files = await renderReport(report, reportDir);
   return {

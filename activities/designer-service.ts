@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BenchmarkId, Domain } from '../core/domain';
 import { designMas, type RoleInfo } from '../core/designer/designer';
+import { assignBackbones } from '../core/designer/plugin';
+import type { MasSpec } from '../core/mas';
 import type { Embedder } from '../core/designer/embed';
 import type { MatchingSolver } from '../core/designer/matching';
 import { profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
@@ -54,13 +56,17 @@ export async function ensureDesigner(args: {
   benchmark: BenchmarkId;
   trainTasks: readonly Task[];
   seed: string;
+  /** The pool profile to design with (default: the pool file's own profile). */
+  profile?: PoolProfile;
   options?: Partial<TrainingOptions>;
+  /** Train even when a saved designer exists (the `design` command). */
+  retrain?: boolean;
   onProgress?: (step: number, steps: number) => void;
 }): Promise<LoadedDesigner> {
-  const profile = profileFromPoolFile(args.pool.backbones, { simulated: args.pool.simulated });
+  const profile = args.profile ?? profileFromPoolFile(args.pool.backbones, { simulated: args.pool.simulated });
   const file = designerFile(args.pool, args.benchmark, profile);
   let designer: TrainedDesigner | undefined;
-  if (existsSync(file)) {
+  if (existsSync(file) && !args.retrain) {
     // An artifact from an older designer version is retrained rather than trusted.
     const saved = TrainedDesignerSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (saved.success) designer = saved.data;
@@ -116,5 +122,25 @@ export function designerPlanner(d: LoadedDesigner): (ctx: MethodContext) => Meth
       note: `agentbalance designer (${res.feasible ? 'fits' : 'minimal: budget infeasible'}; predicted $${res.predicted.costUsd.toPrecision(3)}, ${res.predicted.latencyS.toFixed(2)}s, acc ${res.predicted.accuracy.toFixed(2)})`,
       predicted: { costUsd: res.predicted.costUsd, latencyS: res.predicted.latencyS, fits: res.feasible },
     };
+  };
+}
+
+/**
+ * Plug-in variants: agentbalance's query-conditioned backbone assignment (the matching MIP) inside
+ * another method's topology; the topology itself is left as it is.
+ */
+export function designerAssigner(d: LoadedDesigner): (spec: MasSpec, ctx: MethodContext) => MasSpec {
+  return (spec, ctx) => {
+    const rolePrompts = Object.fromEntries([...ctx.roles, ctx.decisionRole].map((r) => [r.id, r.prompt]));
+    return assignBackbones({
+      spec,
+      query: ctx.task.question,
+      domain: ctx.task.domain,
+      budgets: ctx.budgets,
+      profile: d.profile,
+      rolePrompts,
+      solver: d.solver,
+      hyper: d.designer.hyper,
+    }).spec;
   };
 }

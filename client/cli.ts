@@ -5,6 +5,7 @@ import { registerWorkerCommand } from './commands/worker';
 import { registerRunCommand } from './commands/run';
 import { registerPoolCommands } from './commands/pool';
 import { registerCampaignCommands } from './commands/campaign';
+import { registerDesignerCommands } from './commands/designer';
 
 /** Errors a user can fix: one line, exit 2, no stack trace. */
 function isUserFacing(err: unknown): err is Error {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerPoolCommands(program);
   registerCampaignCommands(program);
+  registerDesignerCommands(program);
   return program;
 }
 

@@ -6,13 +6,18 @@ let installed = false;
  * Installs the Temporal Core runtime once per process: SDK log level, and optionally Temporal's
  * own SDK metrics on a Prometheus endpoint of their own (kept apart from the product's metrics).
  */
-export function installRuntime(opts: { logLevel?: LogLevel; sdkMetricsPort?: number } = {}): void {
+export function installRuntime(opts: { logLevel?: LogLevel; sdkMetricsPort?: number; sdkMetricsHost?: string } = {}): void {
   if (installed) return;
   installed = true;
   Runtime.install({
     logger: new DefaultLogger(opts.logLevel ?? 'WARN'),
     ...(opts.sdkMetricsPort !== undefined
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${opts.sdkMetricsPort}` } } } }
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${hostForAddress(opts.sdkMetricsHost ?? '127.0.0.1')}:${opts.sdkMetricsPort}` } } } }
       : {}),
   });
+}
+
+/** An IPv6 literal goes in brackets in a host:port address. */
+function hostForAddress(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -4,6 +4,8 @@ import type { ProviderKind } from '../core/pool';
 import { callAgent } from '../activities/call-agent';
 import { gradeAnswer } from '../activities/grading';
 import * as campaignActivities from '../activities/campaign';
+import { observeRun, runStarted } from '../activities/observe';
+import * as designerJobs from '../activities/designer-jobs';
 
 export interface WorkerConfig {
   address: string;
@@ -69,6 +71,12 @@ export async function startWorkers(
       recordRun: campaignActivities.recordRun,
       samplesAgree: campaignActivities.samplesAgree,
       finalizeCampaign: campaignActivities.finalizeCampaign,
+      // Local activities of runMas that book the product metrics (activities/metrics.ts).
+      runStarted,
+      observeRun,
+      planProfiling: designerJobs.planProfiling,
+      fitAndSaveProfile: designerJobs.fitAndSaveProfile,
+      trainDesignerJob: designerJobs.trainDesignerJob,
     },
     maxConcurrentActivityTaskExecutions: cfg.mainConcurrency,
     ...(cfg.identity ? { identity: cfg.identity } : {}),

@@ -3,13 +3,15 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   sleep,
 } from '@temporalio/workflow';
 import type * as callAgentActivities from '../activities/call-agent';
 import type * as gradingActivities from '../activities/grading';
-import { MasSpecError, validateSpec } from '../core/dag';
+import type * as observeActivities from '../activities/observe';
+import { MasSpecError, validateSpec, type DagIndex } from '../core/dag';
 import { CostLedger, fairShare } from '../core/ledger';
 import {
   RunMasInputSchema,
@@ -17,6 +19,7 @@ import {
   type AgentTrace,
   type MasAgent,
   type RunMasInput,
+  type RunMasInputParsed,
   type RunMasResult,
 } from '../core/mas';
 import { callCostUsd, callLatencyS, type Backbone } from '../core/pool';
@@ -40,6 +43,25 @@ const localGrading = proxyLocalActivities<typeof gradingActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });
+
+/**
+ * Metrics (activities/observe.ts) are booked outside workflow code by local activities: their
+ * results are markers in the history, so replays do not book twice. Best effort: a failure to book
+ * never fails the run. The patch keeps histories recorded before metrics replaying unchanged.
+ */
+const observe = proxyLocalActivities<typeof observeActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 },
+});
+export const OBSERVE_RUN_PATCH = 'agentbalance-observe-run-v1';
+
+async function bestEffort(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+  }
+}
 
 function llmActivities(backbone: Backbone) {
   return proxyActivities<typeof callAgentActivities>({
@@ -66,7 +88,7 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
     throw ApplicationFailure.nonRetryable(`invalid runMas input: ${why}`, 'InvalidInput');
   }
   const input = parsed.data;
-  const { spec, budgets } = input;
+  const { spec } = input;
   const backbones = new Map(input.backbones.map((b) => [b.id, b]));
   let index;
   try {
@@ -75,7 +97,6 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
     if (e instanceof MasSpecError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidMasSpec');
     throw e;
   }
-  const agents = new Map(spec.agents.map((a) => [a.id, a]));
   const missingRoles = spec.agents.filter((a) => a.systemPrompt === undefined && input.rolePrompts[a.role] === undefined);
   if (missingRoles.length > 0) {
     throw ApplicationFailure.nonRetryable(
@@ -84,6 +105,29 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
     );
   }
 
+  const observed = patched(OBSERVE_RUN_PATCH);
+  const observation: observeActivities.ObserveRunInput = {
+    ...(input.method !== undefined ? { method: input.method } : {}),
+    backbones: input.backbones.map((b) => ({ id: b.id, provider: b.provider, model: b.model })),
+  };
+  if (observed) await bestEffort(() => observe.runStarted());
+  let result: RunMasResult;
+  try {
+    result = await execute(input, index);
+  } catch (err) {
+    // The run failed (or was cancelled): it is no longer in flight.
+    if (observed) await CancellationScope.nonCancellable(() => bestEffort(() => observe.observeRun(observation)));
+    throw err;
+  }
+  if (observed) await bestEffort(() => observe.observeRun({ ...observation, result }));
+  return result;
+}
+
+/** The run itself, on a validated input. */
+async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMasResult> {
+  const { spec, budgets } = input;
+  const backbones = new Map(input.backbones.map((b) => [b.id, b]));
+  const agents = new Map(spec.agents.map((a) => [a.id, a]));
   const domain = input.task?.domain;
   const bb = (a: MasAgent): Backbone => backbones.get(a.backbone)!;
   const persona = (a: MasAgent): string => a.systemPrompt ?? input.rolePrompts[a.role]!;

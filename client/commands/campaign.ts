@@ -11,6 +11,7 @@ import { assertApiKeys } from '../../activities/providers/keys';
 import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { UserError } from '../errors';
 import { withTemporal } from '../temporal-env';
+import { pollProgress } from '../progress';
 
 const numberList = (flag: string) =>
   z
@@ -111,25 +112,14 @@ async function follow(client: Client, campaignId: string, json: boolean): Promis
         cliProgress.Presets.shades_classic,
       );
   let started = false;
-  let inflight: Promise<unknown> | undefined;
-  const poll = setInterval(() => {
-    // One query at a time: a busy workflow answers slowly, and queries must not pile up.
-    if (inflight) return;
-    inflight = handle
-      .query<CampaignProgress>('progress')
-      .then((p) => {
-        if (!bar || p.total === 0) return;
-        const payload = { acc: p.done ? `${((100 * p.correct) / p.done).toFixed(1)}%` : '-', spent: usd(p.spentUsd), state: p.paused ? ' | paused' : '' };
-        if (!started) {
-          bar.start(p.total, p.done, payload);
-          started = true;
-        } else bar.update(p.done, payload);
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        inflight = undefined;
-      });
-  }, 500);
+  const poll = pollProgress<CampaignProgress>(handle, (p) => {
+    if (!bar || p.total === 0) return;
+    const payload = { acc: p.done ? `${((100 * p.correct) / p.done).toFixed(1)}%` : '-', spent: usd(p.spentUsd), state: p.paused ? ' | paused' : '' };
+    if (!started) {
+      bar.start(p.total, p.done, payload);
+      started = true;
+    } else bar.update(p.done, payload);
+  });
   try {
     const summary = (await handle.result().catch((err: unknown) => {
       throw new Error(`campaign ${campaignId} failed: ${failureChain(err)}`);
@@ -140,9 +130,7 @@ async function follow(client: Client, campaignId: string, json: boolean): Promis
     }
     return summary;
   } finally {
-    clearInterval(poll);
-    // The connection closes after this returns: let a query still in flight settle first.
-    await inflight?.catch(() => undefined);
+    await poll.stop();
   }
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProviderKindSchema } from '../../core/pool';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, startMetricsServer } from '../../workers/metrics-server';
 import { configuredServer } from '../temporal-env';
 import { UserError } from '../errors';
 
@@ -17,7 +18,11 @@ export function registerWorkerCommand(program: Command): void {
     .option('--concurrency <n>', 'concurrent CPU activities', String(DEFAULT_WORKER_CONFIG.mainConcurrency))
     .option('--llm-concurrency <n>', 'concurrent model calls per provider', String(DEFAULT_WORKER_CONFIG.llmConcurrency))
     .option('--rate-limit <provider=perSecond...>', 'task-queue rate limit per provider, e.g. openai=5', [])
-    .option('--sdk-metrics-port <port>', "expose Temporal's own SDK metrics for Prometheus on this port")
+    .option('--metrics-port <port>', 'serve the product metrics for Prometheus on this port (/metrics; 0: any free port)', String(DEFAULT_METRICS_PORT))
+    .option('--metrics-host <host>', 'address the product metrics bind to', DEFAULT_METRICS_HOST)
+    .option('--no-metrics', 'do not serve the product metrics')
+    .option('--sdk-metrics-port <port>', "expose Temporal's own SDK metrics for Prometheus on this port (e.g. 9465)")
+    .option('--sdk-metrics-host <host>', "address Temporal's SDK metrics bind to", DEFAULT_METRICS_HOST)
     .action(
       async (o: {
         address?: string;
@@ -25,7 +30,11 @@ export function registerWorkerCommand(program: Command): void {
         concurrency: string;
         llmConcurrency: string;
         rateLimit: string[];
+        metrics: boolean;
+        metricsPort: string;
+        metricsHost: string;
         sdkMetricsPort?: string;
+        sdkMetricsHost: string;
       }) => {
         const server = configuredServer();
         const address = o.address ?? server?.address ?? '127.0.0.1:7233';
@@ -46,7 +55,20 @@ export function registerWorkerCommand(program: Command): void {
         if (!Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(llmConcurrency) || llmConcurrency < 1) {
           throw new UserError('--concurrency and --llm-concurrency must be positive integers');
         }
-        installRuntime({ logLevel: 'INFO', ...(o.sdkMetricsPort ? { sdkMetricsPort: Number(o.sdkMetricsPort) } : {}) });
+        const metricsPort = parsePort('--metrics-port', o.metricsPort);
+        const sdkMetricsPort = o.sdkMetricsPort !== undefined ? parsePort('--sdk-metrics-port', o.sdkMetricsPort) : undefined;
+        if (o.metrics && sdkMetricsPort !== undefined && sdkMetricsPort === metricsPort && metricsPort !== 0) {
+          throw new UserError('--metrics-port and --sdk-metrics-port must differ (product and SDK metrics have their own endpoints)');
+        }
+        installRuntime({
+          logLevel: 'INFO',
+          ...(sdkMetricsPort !== undefined ? { sdkMetricsPort, sdkMetricsHost: o.sdkMetricsHost } : {}),
+        });
+        const metrics = o.metrics
+          ? await startMetricsServer({ host: o.metricsHost, port: metricsPort }).catch((e: unknown) => {
+              throw new UserError(`--metrics-port: cannot serve metrics on ${o.metricsHost}:${metricsPort}: ${e instanceof Error ? e.message : String(e)}`);
+            })
+          : undefined;
         const running = await startWorkers({
           ...DEFAULT_WORKER_CONFIG,
           address,
@@ -56,8 +78,20 @@ export function registerWorkerCommand(program: Command): void {
           rateLimits: limits.data,
         });
         console.log(`agentbalance worker polling ${address} (namespace ${namespace}); Ctrl-C stops it gracefully`);
+        if (metrics) console.log(`agentbalance worker metrics on ${metrics.url}`);
+        if (sdkMetricsPort !== undefined) console.log(`Temporal SDK metrics on http://${o.sdkMetricsHost}:${sdkMetricsPort}/metrics`);
         // Worker.run handles SIGINT/SIGTERM itself: it stops polling and drains in-flight tasks.
-        await running.done;
+        try {
+          await running.done;
+        } finally {
+          await metrics?.close();
+        }
       },
     );
+}
+
+function parsePort(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UserError(`${flag}: expected a port number 0-65535, got "${value}"`);
+  return n;
 }

@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { z } from 'zod';
+import { BenchmarkIdSchema } from '../../core/domain';
+import { DEFAULT_POOL } from '../../core/pool-file';
+import { MAIN_TASK_QUEUE } from '../../core/queues';
+import { currentProfile } from '../../activities/designer-jobs';
+import { designerPlanner, ensureDesigner } from '../../activities/designer-service';
+import { campaignTasks } from '../../activities/campaign';
+import { CampaignSpecSchema } from '../../core/campaign/spec';
+import { decisionRole, rolesFor } from '../../core/roles';
+import { loadPool } from '../../activities/pool-loader';
+import type { DesignerJobArgs } from '../../activities/designer-jobs';
+import { UserError } from '../errors';
+import { withTemporal } from '../temporal-env';
+import { setDesignHook } from './run';
+import { pollProgress } from '../progress';
+
+const JobOptionsSchema = z.object({
+  pool: z.string().default(DEFAULT_POOL),
+  benchmark: BenchmarkIdSchema,
+  data: z.string().optional(),
+  seed: z.string().default('0'),
+  limit: z.coerce.number().int().positive('--limit must be a positive integer').optional(),
+  steps: z.coerce.number().int().positive('--steps must be a positive integer').optional(),
+});
+
+function jobArgs(raw: Record<string, unknown>): DesignerJobArgs {
+  const o = JobOptionsSchema.safeParse(raw);
+  if (!o.success) throw new UserError(o.error.issues[0]!.message);
+  loadPool(o.data.pool); // a bad pool is a user error before any work starts
+  return {
+    pool: o.data.pool,
+    benchmark: o.data.benchmark,
+    seed: o.data.seed,
+    ...(o.data.data ? { datasetPath: o.data.data } : {}),
+    ...(o.data.limit ? { limit: o.data.limit } : {}),
+    ...(o.data.steps ? { steps: o.data.steps } : {}),
+  };
+}
+
+export function registerDesignerCommands(program: Command): void {
+  program
+    .command('profile')
+    .description('profile every backbone of a pool alone on the profile split; fit latency models, IRT and the difficulty regressor')
+    .option('--pool <name|file>', 'backbone pool', DEFAULT_POOL)
+    .requiredOption('--benchmark <id>', 'benchmark')
+    .option('--data <path>', 'benchmark file or folder')
+    .option('--limit <n>', 'profile-split queries per backbone', '40')
+    .option('--seed <s>', 'split seed', '0')
+    .action(async (raw: Record<string, unknown>) => {
+      const args = jobArgs(raw);
+      const res = await withTemporal(async ({ client }) => {
+        const handle = await client.workflow.start('profilePool', {
+          taskQueue: MAIN_TASK_QUEUE,
+          workflowId: `profile-${args.pool.replace(/[^\w.-]/g, '_')}-${args.benchmark}-${args.seed}-${Date.now().toString(36)}`,
+          args: [args],
+        });
+        const bar = new cliProgress.SingleBar({ format: ' profiling {bar} {value}/{total} calls | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic);
+        let started = false;
+        const poll = pollProgress<{ done: number; total: number }>(handle, (p) => {
+          if (!started && p.total) {
+            bar.start(p.total, p.done);
+            started = true;
+          } else if (started) bar.update(p.done);
+        });
+        try {
+          return await handle.result();
+        } finally {
+          await poll.stop();
+          if (started) bar.stop();
+        }
+      });
+      console.log(`pool profile saved: ${res.file}`);
+      console.log(`IRT ${res.report.irt} over ${res.report.items} items; difficulty regressor RMSE ${res.report.regressorTrainRmse.toFixed(3)}`);
+    });
+
+  program
+    .command('design')
+    .description('train the agentbalance designer for a pool and benchmark (REINFORCE, Lagrangian reward) and save it')
+    .option('--pool <name|file>', 'backbone pool', DEFAULT_POOL)
+    .requiredOption('--benchmark <id>', 'benchmark')
+    .option('--data <path>', 'benchmark file or folder')
+    .option('--steps <n>', 'training steps')
+    .option('--seed <s>', 'seed', '0')
+    .action(async (raw: Record<string, unknown>) => {
+      const args = jobArgs(raw);
+      const res = await withTemporal(async ({ client }) =>
+        client.workflow.execute('designPool', {
+          taskQueue: MAIN_TASK_QUEUE,
+          workflowId: `design-${args.pool.replace(/[^\w.-]/g, '_')}-${args.benchmark}-${Date.now().toString(36)}`,
+          args: [args],
+        }),
+      );
+      console.log(`designer saved: ${res.file} (pool profile ${res.profileHash.slice(0, 12)})`);
+    });
+
+  // `run --benchmark B --index N` designs its MAS with the saved designer (training a small one first if needed).
+  setDesignHook(async ({ options, pool, benchmark, task }) => {
+    const spec = CampaignSpecSchema.parse({ benchmark, ...(options.data ? { datasetPath: options.data } : {}), methods: ['agentbalance'], costBudgets: [1] });
+    const { train } = await campaignTasks(spec);
+    if (!options.json) process.stderr.write('agentbalance: loading the designer (trains a small one on first use)...\n');
+    const loaded = await ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0', profile: currentProfile(pool, benchmark) });
+    const roles = rolesFor(task.domain, benchmark);
+    const decision = decisionRole(task.domain, benchmark);
+    const plan = designerPlanner(loaded)({
+      task,
+      budgets: { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), ...(options.maxLatency !== undefined ? { maxLatencyS: options.maxLatency } : {}) },
+      backbones: pool.backbones,
+      roles: roles.map((r) => ({ id: r.id, prompt: r.prompt })),
+      decisionRole: { id: decision.id, prompt: decision.prompt },
+      seed: '0',
+    });
+    return plan.spec;
+  });
+}
