@@ -3,6 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { startOrReuseDevServer, type DevServer } from '../infra/dev-server';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
+import { UserError } from './errors';
+import { DEFAULT_METRICS_HOST, startMetricsServer, type MetricsServer } from '../workers/metrics-server';
 
 export interface TemporalEnv {
   client: Client;
@@ -51,8 +53,10 @@ export async function withTemporal<T>(
   let workers: RunningWorkers | undefined;
   let nativeConn: NativeConnection | undefined;
   let connection: Connection | undefined;
+  let metrics: MetricsServer | undefined;
   const cleanup = async () => {
     await workers?.shutdown().catch(() => undefined);
+    await metrics?.close().catch(() => undefined);
     await nativeConn?.close().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
@@ -68,6 +72,15 @@ export async function withTemporal<T>(
     if (server.owned) log(`agentbalance: started the Temporal dev server at ${server.address} (UI ${server.uiUrl})`);
     nativeConn = await NativeConnection.connect({ address: server.address });
     workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, address: server.address, namespace: 'default' }, nativeConn);
+    // The in-process worker serves the product metrics only when asked to.
+    const metricsPort = process.env.AGENTBALANCE_METRICS_PORT;
+    if (metricsPort) {
+      if (!/^\d+$/.test(metricsPort) || Number(metricsPort) > 65535) {
+        throw new UserError(`AGENTBALANCE_METRICS_PORT: expected a port number 0-65535, got "${metricsPort}"`);
+      }
+      metrics = await startMetricsServer({ host: process.env.AGENTBALANCE_METRICS_HOST ?? DEFAULT_METRICS_HOST, port: Number(metricsPort) });
+      log(`agentbalance: metrics on ${metrics.url}`);
+    }
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
     return await fn({ client, address: server.address, namespace: 'default', uiUrl: server.uiUrl, embedded: true });

@@ -66,6 +66,8 @@ export const RunMasInputSchema = z
     /** Persona prompt per role id, resolved by the client. */
     rolePrompts: z.record(z.string(), z.string()),
     simulation: SimulationOptionsSchema.optional(),
+    /** The campaign method that planned this run: labels its metrics (absent for ad-hoc runs). */
+    method: z.string().min(1).optional(),
   })
   .strict();
 export type RunMasInput = z.input<typeof RunMasInputSchema>;

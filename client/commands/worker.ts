@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ProviderKindSchema } from '../../core/pool';
-import { DEFAULT_WORKER_CONFIG, startWorkers } from '../../workers/worker';
+import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
 import { installRuntime } from '../../workers/runtime';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, startMetricsServer } from '../../workers/metrics-server';
 import { configuredServer } from '../temporal-env';
@@ -69,14 +69,20 @@ export function registerWorkerCommand(program: Command): void {
               throw new UserError(`--metrics-port: cannot serve metrics on ${o.metricsHost}:${metricsPort}: ${e instanceof Error ? e.message : String(e)}`);
             })
           : undefined;
-        const running = await startWorkers({
-          ...DEFAULT_WORKER_CONFIG,
-          address,
-          namespace,
-          mainConcurrency: concurrency,
-          llmConcurrency,
-          rateLimits: limits.data,
-        });
+        let running: RunningWorkers;
+        try {
+          running = await startWorkers({
+            ...DEFAULT_WORKER_CONFIG,
+            address,
+            namespace,
+            mainConcurrency: concurrency,
+            llmConcurrency,
+            rateLimits: limits.data,
+          });
+        } catch (e) {
+          await metrics?.close();
+          throw e;
+        }
         console.log(`agentbalance worker polling ${address} (namespace ${namespace}); Ctrl-C stops it gracefully`);
         if (metrics) console.log(`agentbalance worker metrics on ${metrics.url}`);
         if (sdkMetricsPort !== undefined) console.log(`Temporal SDK metrics on http://${o.sdkMetricsHost}:${sdkMetricsPort}/metrics`);

@@ -1,0 +1,152 @@
+/**
+ * The product's Prometheus metrics: one registry and every metric definition (issue #7).
+ *
+ * Served by each worker on `/metrics` (workers/metrics-server.ts), apart from Temporal's own SDK
+ * metrics (workers/runtime.ts, their own port). Updated only outside workflow code: per run by the
+ * `observeRun` / `runStarted` local activities (activities/observe.ts), per campaign by
+ * `finalizeCampaign`.
+ *
+ * Labels are low-cardinality: provider, model (the pool's backbones), method, budget kind, token
+ * type. They never carry a query, task or workflow id; the campaign id appears on the two campaign
+ * gauges only (and only the most recent campaigns are kept, see `MAX_CAMPAIGNS_KEPT`).
+ *
+ * The `gen_ai_*` metrics follow the OpenTelemetry GenAI semantic conventions (names as the
+ * Prometheus exporter writes them, bucket boundaries as the conventions advise).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+
+/** `gen_ai_operation_name`: every model call is a chat completion. */
+export const GEN_AI_OPERATION = 'chat';
+/** `method` label of runs started outside a campaign (e.g. `agentbalance run`). */
+export const NO_METHOD = 'none';
+
+/** OpenTelemetry GenAI semantic conventions: advised buckets for gen_ai.client.token.usage. */
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+/** … and for gen_ai.client.operation.duration (seconds). */
+const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+export const tokenUsage = new Histogram({
+  name: 'gen_ai_client_token_usage',
+  help: 'Tokens used per model call (OpenTelemetry GenAI semconv gen_ai.client.token.usage); simulated pool: gen_ai_provider_name="simulated"',
+  labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'] as const,
+  buckets: TOKEN_BUCKETS,
+  registers: [registry],
+});
+
+export const operationDuration = new Histogram({
+  name: 'gen_ai_client_operation_duration_seconds',
+  help: 'Duration of completed model calls in seconds (gen_ai.client.operation.duration); modelled seconds for the simulated pool',
+  labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'] as const,
+  buckets: DURATION_BUCKETS,
+  registers: [registry],
+});
+
+export const costUsd = new Counter({
+  name: 'agentbalance_cost_usd_total',
+  help: 'Token cost booked by runs, in USD (failed and cancelled attempts included, as the budget ledger books them)',
+  labelNames: ['provider', 'model', 'method', 'simulated'] as const,
+  registers: [registry],
+});
+
+export const runCostUsd = new Histogram({
+  name: 'agentbalance_run_cost_usd',
+  help: 'Cost of one MAS run in USD',
+  labelNames: ['method', 'simulated'] as const,
+  buckets: [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1],
+  registers: [registry],
+});
+
+export const runLatencySeconds = new Histogram({
+  name: 'agentbalance_run_latency_seconds',
+  help: "Latency of one MAS run on the run's clock (critical path; modelled seconds for the simulated pool)",
+  labelNames: ['method', 'simulated'] as const,
+  buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300],
+  registers: [registry],
+});
+
+export const budgetEvents = new Counter({
+  name: 'agentbalance_budget_events_total',
+  help: 'Runs that hit their latency deadline (kind="deadline_hit") or exhausted their cost budget (kind="budget_exhausted")',
+  labelNames: ['kind', 'method'] as const,
+  registers: [registry],
+});
+
+export const runsInFlight = new Gauge({
+  name: 'agentbalance_runs_in_flight',
+  help: 'MAS runs started and not yet finished, as seen by this worker (sum over workers; see README "Observability" for its limits)',
+  registers: [registry],
+});
+
+const CAMPAIGN_LABELS = ['campaign', 'method', 'benchmark', 'budget_kind'] as const;
+
+export const campaignAccuracy = new Gauge({
+  name: 'agentbalance_campaign_accuracy',
+  help: "Accuracy of a finished campaign's method over all budgets of one kind",
+  labelNames: CAMPAIGN_LABELS,
+  registers: [registry],
+});
+
+export const campaignAuc = new Gauge({
+  name: 'agentbalance_campaign_auc',
+  help: "Area under a finished campaign's accuracy-versus-budget curve (normalised log-budget axis)",
+  labelNames: CAMPAIGN_LABELS,
+  registers: [registry],
+});
+
+/** Campaign gauges are kept for this many campaigns per process (the oldest are dropped). */
+export const MAX_CAMPAIGNS_KEPT = 20;
+const campaignLabelSets = new Map<string, { method: string; benchmark: string; budget_kind: string }[]>();
+
+export interface CampaignGaugeRow {
+  method: string;
+  budgetKind: string;
+  accuracy: number;
+  auc?: number;
+}
+
+/** Sets (replaces) a campaign's accuracy and AUC gauges. */
+export function setCampaignGauges(campaign: string, benchmark: string, rows: readonly CampaignGaugeRow[]): void {
+  for (const old of campaignLabelSets.get(campaign) ?? []) {
+    campaignAccuracy.remove({ campaign, ...old });
+    campaignAuc.remove({ campaign, ...old });
+  }
+  campaignLabelSets.delete(campaign);
+  const sets: { method: string; benchmark: string; budget_kind: string }[] = [];
+  for (const r of rows) {
+    const labels = { campaign, method: r.method, benchmark, budget_kind: r.budgetKind };
+    if (Number.isFinite(r.accuracy)) campaignAccuracy.set(labels, r.accuracy);
+    if (r.auc !== undefined && Number.isFinite(r.auc)) campaignAuc.set(labels, r.auc);
+    sets.push({ method: r.method, benchmark, budget_kind: r.budgetKind });
+  }
+  campaignLabelSets.set(campaign, sets);
+  while (campaignLabelSets.size > MAX_CAMPAIGNS_KEPT) {
+    const [oldest, labels] = campaignLabelSets.entries().next().value!;
+    for (const l of labels) {
+      campaignAccuracy.remove({ campaign: oldest, ...l });
+      campaignAuc.remove({ campaign: oldest, ...l });
+    }
+    campaignLabelSets.delete(oldest);
+  }
+}
+
+let processMetrics = false;
+
+/** Adds prom-client's process metrics (CPU, memory, event-loop lag) to the registry, once. */
+export function enableProcessMetrics(): void {
+  if (processMetrics) return;
+  processMetrics = true;
+  collectDefaultMetrics({ register: registry });
+}
+
+/** Every series name the registry can expose (histograms with their _bucket/_sum/_count series). */
+export async function exportedMetricNames(): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const m of await registry.getMetricsAsJSON()) {
+    names.add(m.name);
+    if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s);
+    if (String(m.type) === 'summary') for (const s of ['_sum', '_count']) names.add(m.name + s);
+  }
+  return names;
+}
