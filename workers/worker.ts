@@ -1,6 +1,7 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { MAIN_TASK_QUEUE, llmTaskQueue } from '../core/queues';
 import type { ProviderKind } from '../core/pool';
+import { countTokens } from '../core/tokens';
 import { callAgent } from '../activities/call-agent';
 import { gradeAnswer } from '../activities/grading';
 import * as campaignActivities from '../activities/campaign';
@@ -57,6 +58,9 @@ export async function startWorkers(
   connection?: NativeConnection,
   overrides: ActivityOverrides = {},
 ): Promise<RunningWorkers> {
+  // Build the tokenizer now (~0.6 s of parsing ranks) rather than inside the first model call,
+  // where it would eat into that run's latency budget.
+  countTokens('warm-up');
   const conn = connection ?? (await NativeConnection.connect({ address: cfg.address }));
   const main = await Worker.create({
     connection: conn,
