@@ -8,8 +8,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
+  { files: ['bin/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
     files: ['core/**/*.ts'],
     rules: {

@@ -5,8 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash infra/bootstrap.sh
-echo "== typecheck" >&2
+echo "== typecheck and lint" >&2
 npx tsc --noEmit -p .
+npx eslint .
 echo "== tests" >&2
 # One file at a time: the machine has 2 cores and Temporal test files each start a dev server.
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/temporal/*.test.ts
