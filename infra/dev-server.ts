@@ -3,7 +3,8 @@ import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { findOrInstallTemporalCli } from './temporal-cli';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { findOrInstallTemporalCli, TemporalUnavailableError } from './temporal-cli';
 import { stateDir } from './paths';
 
 export interface DevServer {
@@ -62,9 +63,15 @@ export async function startOrReuseDevServer(opts: { port?: number; uiPort?: numb
   }
   const port = (await portOpen(wanted)) ? await freePort() : wanted;
   const uiPort = opts.uiPort ?? (port === DEFAULT_PORT ? 8233 : await freePort());
-  const exe = findOrInstallTemporalCli(log);
   const dir = stateDir();
   mkdirSync(dir, { recursive: true });
+  let exe: string;
+  try {
+    exe = findOrInstallTemporalCli(log);
+  } catch (err) {
+    if (!(err instanceof TemporalUnavailableError)) throw err;
+    return sdkDownloadedServer(port, uiPort, dir, log, err);
+  }
   const logFd = openSync(path.join(dir, 'temporal-server.log'), 'a');
   const child: ChildProcess = spawn(
     exe,
@@ -107,4 +114,20 @@ export async function startOrReuseDevServer(opts: { port?: number; uiPort?: numb
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * Last resort where the internet is reachable: the Temporal SDK's own cached download of the dev
+ * server (it fetches a release binary, which this project's offline machines cannot).
+ */
+async function sdkDownloadedServer(port: number, uiPort: number, dir: string, log: (m: string) => void, cause: Error): Promise<DevServer> {
+  log('agentbalance: trying the Temporal SDK\'s cached dev-server download instead');
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: path.join(dir, 'temporal.sqlite') },
+    });
+    return { address: env.address, uiUrl: `http://127.0.0.1:${uiPort}`, owned: true, stop: () => env.teardown() };
+  } catch {
+    throw cause;
+  }
 }

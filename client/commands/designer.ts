@@ -11,6 +11,8 @@ import { CampaignSpecSchema } from '../../core/campaign/spec';
 import { decisionRole, rolesFor } from '../../core/roles';
 import { loadPool } from '../../activities/pool-loader';
 import type { DesignerJobArgs } from '../../activities/designer-jobs';
+import { BAND_CENTER, selectPool, type DifficultyBand } from '../../core/designer/selection';
+import { BENCHMARK_DOMAIN } from '../../core/domain';
 import { UserError } from '../errors';
 import { withTemporal } from '../temporal-env';
 import { setDesignHook } from './run';
@@ -93,6 +95,39 @@ export function registerDesignerCommands(program: Command): void {
         }),
       );
       console.log(`designer saved: ${res.file} (pool profile ${res.profileHash.slice(0, 12)})`);
+    });
+
+  program
+    .command('select')
+    .description('difficulty-aware pool selection: the Pareto front per difficulty band and the K backbones kept')
+    .option('--pool <name|file>', 'backbone pool', DEFAULT_POOL)
+    .requiredOption('--benchmark <id>', 'benchmark (its domain and profile are used)')
+    .option('--k <n>', 'representatives per band (k-medoids)', '3')
+    .option('--json', 'print JSON')
+    .action((raw: { pool: string; benchmark: string; k: string; json?: boolean }) => {
+      const bench = BenchmarkIdSchema.safeParse(raw.benchmark);
+      if (!bench.success) throw new UserError(`unknown benchmark "${raw.benchmark}"`);
+      const k = Number(raw.k);
+      if (!Number.isInteger(k) || k < 1) throw new UserError('--k must be a positive integer');
+      const pool = loadPool(raw.pool);
+      const profile = currentProfile(pool, bench.data);
+      const domain = BENCHMARK_DOMAIN[bench.data];
+      const results = (Object.keys(BAND_CENTER) as DifficultyBand[]).map((band) =>
+        selectPool(profile, { domain, difficulty: BAND_CENTER[band], k, inputTokens: 300 }),
+      );
+      if (raw.json) {
+        console.log(JSON.stringify({ pool: pool.name, simulated: pool.simulated, profile: profile.source, domain, bands: results }));
+        return;
+      }
+      console.log(`${pool.simulated ? 'SIMULATED pool' : 'pool'} ${pool.name} · ${domain} · profile from ${profile.source}`);
+      for (const r of results) {
+        console.log(`\n${r.band} (difficulty ${r.difficulty}): Pareto front of accuracy ↑, cost ↓, latency ↓`);
+        for (const m of r.front) {
+          const mark = r.chosen.includes(m.id) ? (r.medoids.includes(m.id) ? '* medoid' : '* anchor') : '';
+          console.log(`  ${m.id.padEnd(18)} acc ${(100 * m.accuracy).toFixed(1).padStart(5)}%  $${m.costUsd.toExponential(2)}  ${m.latencyS.toFixed(2)}s  ${mark}`);
+        }
+        console.log(`  kept: ${r.chosen.join(', ')}`);
+      }
     });
 
   // `run --benchmark B --index N` designs its MAS with the saved designer (training a small one first if needed).
