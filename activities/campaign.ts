@@ -6,7 +6,7 @@ import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
 import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
 import { decisionRole, rolesFor } from '../core/roles';
-import { splitIds } from '../core/splits';
+import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
 import { gradeSync } from '../core/graders';
 import { loadBenchmark } from './datasets';
@@ -18,8 +18,6 @@ import { setCampaignGauges, type CampaignGaugeRow } from './metrics';
 import { designerAssigner, designerPlanner, ensureDesigner } from './designer-service';
 import { currentProfile } from './designer-jobs';
 
-/** Fractions of a benchmark set aside for profiling and designer training; the rest is the test split. */
-export const SPLIT_FRACTIONS = { profile: 0.2, train: 0.3 } as const;
 
 interface CampaignContext {
   meta: CampaignMeta;
@@ -53,7 +51,7 @@ function codeVersion(): string {
 /** The tasks of the campaign's split, in dataset order, limited. */
 export async function campaignTasks(spec: CampaignSpec): Promise<{ all: Task[]; selected: Task[]; train: Task[] }> {
   const { tasks } = await loadBenchmark(spec.benchmark, spec.datasetPath);
-  const split = splitIds(tasks.map((t) => t.id), spec.seed, SPLIT_FRACTIONS);
+  const split = splitIds(tasks.map((t) => t.id), spec.seed, DEFAULT_SPLIT_FRACTIONS);
   const pick = (ids: readonly string[]) => {
     const set = new Set(ids);
     return tasks.filter((t) => set.has(t.id));

@@ -7,10 +7,9 @@ import type { RunMasInput, RunMasResult } from '../core/mas';
 import type { PoolFile } from '../core/pool-file';
 import { DECISION_ROLE_ID, decisionRole } from '../core/roles';
 import { DIFFICULTY_PRIOR } from '../core/sim-calibration';
-import { splitIds } from '../core/splits';
+import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
 import { stateDir } from '../infra/paths';
-import { SPLIT_FRACTIONS } from './campaign';
 import { loadBenchmark } from './datasets';
 import { ensureDesigner } from './designer-service';
 import { loadPool } from './pool-loader';
@@ -29,7 +28,7 @@ export interface DesignerJobArgs {
 
 async function splitTasks(args: DesignerJobArgs): Promise<{ profile: Task[]; train: Task[] }> {
   const { tasks } = await loadBenchmark(args.benchmark, args.datasetPath);
-  const split = splitIds(tasks.map((t) => t.id), args.seed, SPLIT_FRACTIONS);
+  const split = splitIds(tasks.map((t) => t.id), args.seed, DEFAULT_SPLIT_FRACTIONS);
   const pick = (ids: readonly string[]) => {
     const set = new Set(ids);
     return tasks.filter((t) => set.has(t.id));

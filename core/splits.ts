@@ -44,6 +44,9 @@ export const SplitFractionsSchema = z
   .refine((f) => f.profile + f.train <= 1 + 1e-12, { message: 'profile + train must not exceed 1' });
 export type SplitFractions = z.infer<typeof SplitFractionsSchema>;
 
+/** The product's split of every benchmark: 20 % profiling, 30 % designer training, 50 % test. */
+export const DEFAULT_SPLIT_FRACTIONS: SplitFractions = { profile: 0.2, train: 0.3 };
+
 export interface Split {
   profile: string[];
   train: string[];
