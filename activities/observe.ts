@@ -110,7 +110,10 @@ export function bookRun(input: ObserveRunInput): void {
   if (rest > 1e-15) {
     const emptied = r.agents.find((t) => t.status === 'cancelled_deadline' && t.attempts === 0);
     const w = emptied ? who(emptied.backbone) : { provider: 'unknown', model: 'unattributed' };
-    costUsd.inc({ provider: w.provider, model: w.model, method, simulated: emptied ? String(w.provider === 'simulated') : simulated }, rest);
+    costUsd.inc(
+      { provider: w.provider, model: w.model, method, simulated: emptied ? String(w.provider === 'simulated') : simulated },
+      rest,
+    );
   }
 
   runCostUsd.observe({ method, simulated }, r.costUsd);

@@ -78,7 +78,10 @@ export async function withTemporal<T>(
       if (!/^\d+$/.test(metricsPort) || Number(metricsPort) > 65535) {
         throw new UserError(`AGENTBALANCE_METRICS_PORT: expected a port number 0-65535, got "${metricsPort}"`);
       }
-      metrics = await startMetricsServer({ host: process.env.AGENTBALANCE_METRICS_HOST ?? DEFAULT_METRICS_HOST, port: Number(metricsPort) });
+      metrics = await startMetricsServer({
+        host: process.env.AGENTBALANCE_METRICS_HOST ?? DEFAULT_METRICS_HOST,
+        port: Number(metricsPort),
+      });
       log(`agentbalance: metrics on ${metrics.url}`);
     }
     connection = await Connection.connect({ address: server.address });

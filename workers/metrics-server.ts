@@ -36,7 +36,9 @@ export async function startMetricsServer(opts: { host?: string; port?: number } 
         res.end(req.method === 'HEAD' ? undefined : body);
       },
       (err: unknown) => {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err instanceof Error ? err.message : String(err)}\n`);
+        res
+          .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          .end(`${err instanceof Error ? err.message : String(err)}\n`);
       },
     );
   });

@@ -12,7 +12,13 @@ export function installRuntime(opts: { logLevel?: LogLevel; sdkMetricsPort?: num
   Runtime.install({
     logger: new DefaultLogger(opts.logLevel ?? 'WARN'),
     ...(opts.sdkMetricsPort !== undefined
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${hostForAddress(opts.sdkMetricsHost ?? '127.0.0.1')}:${opts.sdkMetricsPort}` } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: { bindAddress: `${hostForAddress(opts.sdkMetricsHost ?? '127.0.0.1')}:${opts.sdkMetricsPort}` },
+            },
+          },
+        }
       : {}),
   });
 }

@@ -43,7 +43,10 @@ before(async () => {
   sdkMetricsUrl = `http://127.0.0.1:${sdkPort}/metrics`;
   env = await startTestTemporal();
   // The real simulated provider (no scripted override), as `agentbalance worker` runs it.
-  workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: env.namespace ?? 'default' }, env.nativeConnection);
+  workers = await startWorkers(
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: env.namespace ?? 'default' },
+    env.nativeConnection,
+  );
   metrics = await startMetricsServer({ port: 0 });
 });
 
@@ -155,7 +158,11 @@ describe('product metrics on /metrics, against a real Temporal dev server', () =
       simulation: { timeFactor: 0, rate429: 0.4, rate5xx: 0, seed: 'metrics' },
     });
     const args: CampaignArgs = { campaignId, spec };
-    const handle = await env.client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [args] });
+    const handle = await env.client.workflow.start('campaign', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: campaignId,
+      args: [args],
+    });
 
     // Scrape while runs go on; pause once one run is done and check the books while it is held.
     let scrapesWhileRunning = 0;
@@ -239,14 +246,19 @@ describe('product metrics on /metrics, against a real Temporal dev server', () =
     for (const x of s) {
       for (const v of Object.values(x.labels)) {
         assert.ok(!taskIds.has(v), `${x.name} carries a task id`);
-        if (!x.name.startsWith('agentbalance_campaign_')) assert.ok(!v.includes(campaignId), `${x.name} carries the campaign/workflow id`);
+        if (!x.name.startsWith('agentbalance_campaign_'))
+          assert.ok(!v.includes(campaignId), `${x.name} carries the campaign/workflow id`);
       }
     }
   });
 
   test('replaying finished runs (Worker.runReplayHistory) books nothing again', async () => {
     assert.ok(rows.length > 0, 'the campaign test ran first');
-    const product = (text: string) => text.split('\n').filter((l) => /^(agentbalance_|gen_ai_)/.test(l)).join('\n');
+    const product = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^(agentbalance_|gen_ai_)/.test(l))
+        .join('\n');
     const before = product((await scrape()).text);
     const bundle = await workflowBundle();
     let observeMarkers = 0;

@@ -9,7 +9,23 @@ import { TEMPORAL_SDK_METRICS, temporalSdkSeriesNames } from '../../infra/grafan
 const INFRA = path.resolve(__dirname, '../../infra');
 const read = (rel: string): string => readFileSync(path.join(INFRA, rel), 'utf8');
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan', 'Inf', 'NaN']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+  'Inf',
+  'NaN',
+]);
 
 /** The metric names a PromQL expression selects (functions, keywords, labels, strings and numbers removed). */
 function promqlMetricNames(expr: string): string[] {
@@ -50,7 +66,9 @@ describe('Grafana dashboard', () => {
   test('the PromQL name extractor finds metric names and nothing else', () => {
     assert.deepEqual(promqlMetricNames('sum(rate(made_up_metric[5m]))'), ['made_up_metric']);
     assert.deepEqual(
-      promqlMetricNames('sum by (le, method) (rate(foo_bucket{method=~"$method", x="a b"}[$__rate_interval])) / ignoring(kind) group_left sum(bar_total offset 5m) * 3600 > 1e-9'),
+      promqlMetricNames(
+        'sum by (le, method) (rate(foo_bucket{method=~"$method", x="a b"}[$__rate_interval])) / ignoring(kind) group_left sum(bar_total offset 5m) * 3600 > 1e-9',
+      ),
       ['foo_bucket', 'bar_total'],
     );
     assert.deepEqual(promqlMetricNames('histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le))'), ['x_bucket']);
@@ -95,7 +113,10 @@ describe('Grafana dashboard', () => {
     assert.ok(exprs.some((e) => /histogram_quantile\(.*gen_ai_client_operation_duration_seconds_bucket/.test(e.expr)));
     // Every listed SDK metric is one the dashboard uses (the list stays the dashboard's, not a catalogue).
     for (const name of Object.keys(TEMPORAL_SDK_METRICS)) {
-      assert.ok([...used].some((u) => u === name || u.startsWith(`${name}_`)), `${name} is listed but unused`);
+      assert.ok(
+        [...used].some((u) => u === name || u.startsWith(`${name}_`)),
+        `${name} is listed but unused`,
+      );
     }
   });
 
@@ -121,7 +142,8 @@ describe('infra/compose.yaml', () => {
   const services = compose.services;
 
   test('has the production-like stack: Temporal on PostgreSQL, UI, worker, Prometheus, Grafana', () => {
-    for (const s of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'prometheus', 'grafana']) assert.ok(services[s], `service ${s}`);
+    for (const s of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'prometheus', 'grafana'])
+      assert.ok(services[s], `service ${s}`);
     const temporal = services.temporal!;
     assert.match(temporal.image ?? '', /^temporalio\/auto-setup:/);
     assert.match(temporal.environment?.DB ?? '', /^postgres/);
@@ -156,14 +178,20 @@ describe('infra/compose.yaml', () => {
 
   test('ports agree: worker flags, Dockerfile, Prometheus targets, Grafana provisioning', () => {
     const cmd = services.worker!.command!.join(' ');
-    assert.match(cmd, /--metrics-port 9464\b/);
-    assert.match(cmd, /--sdk-metrics-port 9465\b/);
-    assert.match(cmd, /--metrics-host 0\.0\.0\.0/);
+    assert.match(cmd, /--metrics-port[ =]9464\b/);
+    assert.match(cmd, /--sdk-metrics-port[ =]9465\b/);
+    assert.match(cmd, /--metrics-host[ =]0\.0\.0\.0/);
     assert.match(read('Dockerfile'), /"bin\/agentbalance\.cjs", "worker", "--metrics-port", "9464"/);
     const prom = parse(read('prometheus/prometheus.yml')) as {
-      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[]; static_configs?: { targets: string[] }[] }[];
+      scrape_configs: {
+        job_name: string;
+        dns_sd_configs?: { names: string[]; port: number }[];
+        static_configs?: { targets: string[] }[];
+      }[];
     };
-    const workerPorts = prom.scrape_configs.flatMap((j) => (j.dns_sd_configs ?? []).filter((d) => d.names.includes('worker')).map((d) => d.port));
+    const workerPorts = prom.scrape_configs.flatMap((j) =>
+      (j.dns_sd_configs ?? []).filter((d) => d.names.includes('worker')).map((d) => d.port),
+    );
     assert.deepEqual(workerPorts.sort(), [9464, 9465]);
     for (const j of prom.scrape_configs) {
       for (const t of (j.static_configs ?? []).flatMap((c) => c.targets)) {
@@ -173,7 +201,9 @@ describe('infra/compose.yaml', () => {
     }
     const prometheusMount = services.prometheus!.volumes!.find((v) => v.includes('prometheus.yml'))!;
     assert.equal(prometheusMount.split(':')[1], '/etc/prometheus/prometheus.yml');
-    const provider = parse(read('grafana/provisioning/dashboards/agentbalance.yml')) as { providers: { options: { path: string } }[] };
+    const provider = parse(read('grafana/provisioning/dashboards/agentbalance.yml')) as {
+      providers: { options: { path: string } }[];
+    };
     const dashMount = services.grafana!.volumes!.find((v) => v.startsWith('./grafana/dashboards:'))!;
     assert.equal(dashMount.split(':')[1], provider.providers[0]!.options.path);
     const ds = parse(read('grafana/provisioning/datasources/prometheus.yml')) as { datasources: { url: string }[] };

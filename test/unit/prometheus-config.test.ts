@@ -18,7 +18,12 @@ const inCi = process.env.CI === 'true';
 
 test(
   'promtool accepts infra/prometheus/prometheus.yml',
-  { skip: !bin && !inCi ? 'promtool not installed (apt-get install prometheus, or AGENTBALANCE_INSTALL_PROMTOOL=1 bash infra/bootstrap.sh)' : false },
+  {
+    skip:
+      !bin && !inCi
+        ? 'promtool not installed (apt-get install prometheus, or AGENTBALANCE_INSTALL_PROMTOOL=1 bash infra/bootstrap.sh)'
+        : false,
+  },
   () => {
     // In CI the check is required: a missing promtool is a failure, not a skip.
     assert.ok(bin, 'promtool is required when CI=true (infra/bootstrap.sh installs it)');
