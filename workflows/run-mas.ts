@@ -295,7 +295,17 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
           deadlineHit = true;
           return done('skipped_deadline', { error: failure.message });
         }
-        if (scale > 0 || realProvider) await scope.run(() => sleep(waitS * Math.max(scale, realProvider ? 1 : 0) * 1000));
+        if (scale > 0) {
+          try {
+            await scope.run(() => sleep(waitS * scale * 1000));
+          } catch (err) {
+            if (!isCancellation(err)) throw err;
+            // The deadline fell during the backoff: keep the trace (and the failed attempts' cost).
+            deadlineHit = true;
+            clockS = Math.max(clockS, deadlineS);
+            return done('cancelled_deadline', { error: failure.message });
+          }
+        }
       }
     }
     return done('failed');
