@@ -15,7 +15,7 @@ import type { MatchingSolver } from '../core/designer/matching';
 import { parsePoolProfile, predictDifficulty, type PoolProfile } from '../core/designer/pool-profile';
 import { cloneGraph, emptyAdjacency, predictMas, repairSinks, type TokenCounter } from '../core/designer/predict';
 import { synthesize } from '../core/designer/synthesis';
-import { Rng } from '../core/designer/prng';
+import { Rng } from '../core/random';
 import { WEIGHT_NAMES, weightShapes, type WeightName } from '../core/designer/topology';
 import {
   TrainedDesignerSchema,

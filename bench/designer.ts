@@ -19,7 +19,7 @@ import { createInitialDesigner, designMas, prepareDesign, runPolicy, type Design
 import { offlineEmbedderFromConfig } from '../core/designer/embed';
 import { buildMatchingProblem } from '../core/designer/matching';
 import { profileFromPoolFile } from '../core/designer/pool-profile';
-import { Rng } from '../core/designer/prng';
+import { Rng } from '../core/random';
 import { fallbackDecisionOnly, synthesize } from '../core/designer/synthesis';
 import { decodeTopology } from '../core/designer/topology';
 import type { TrainedDesigner } from '../core/designer/trained-designer';

@@ -8,45 +8,11 @@ import type { BenchmarkId } from './domain';
 import { BENCHMARK_DOMAIN } from './domain';
 import { formatChoiceQuestion } from './benchmarks/common';
 import { formatNumber } from './graders/numeric';
-import { hash32 } from './splits';
+import { Rng } from './random';
 import type { Task } from './task';
 
 export const DEFAULT_SAMPLE_SEED = 'agentbalance-sample-v1';
 export const DEFAULT_SAMPLE_COUNT = 240;
-
-/** Small seeded PRNG (mulberry32). */
-export class Rng {
-  private state: number;
-  constructor(seed: string) {
-    this.state = hash32(seed) || 1;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    const x = xs[Math.floor(this.next() * xs.length)];
-    if (x === undefined) throw new Error('pick from an empty list');
-    return x;
-  }
-  shuffle<T>(xs: readonly T[]): T[] {
-    const a = [...xs];
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      const t = a[i] as T;
-      a[i] = a[j] as T;
-      a[j] = t;
-    }
-    return a;
-  }
-}
 
 const NAMES = ['Ava', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jamal', 'Kira', 'Liam', 'Mei', 'Noah', 'Olu', 'Priya'];
 const ITEMS: readonly [string, string][] = [
@@ -72,8 +38,8 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   (r) => {
     const name = r.pick(NAMES);
     const [, items] = r.pick(ITEMS);
-    const n = r.int(2, 9);
-    const p = r.int(2, 15);
+    const n = r.intBetween(2, 9);
+    const p = r.intBetween(2, 15);
     const bill = Math.ceil((n * p + 1) / 20) * 20;
     return {
       q: `${name} buys ${n} ${items} that cost $${p} each and pays with a $${bill} bill. How much change, in dollars, does ${name} get back?`,
@@ -83,19 +49,19 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   (r) => {
     const name = r.pick(NAMES);
     const [, items] = r.pick(ITEMS);
-    const k = r.int(2, 8);
-    const each = r.int(3, 15);
+    const k = r.intBetween(2, 8);
+    const each = r.intBetween(3, 15);
     const total = k * each;
-    const got = r.int(1, total - 1);
+    const got = r.intBetween(1, total - 1);
     return {
       q: `${name} has ${total - got} ${items}. A friend gives ${name} ${got} more. ${name} then shares all of them equally among ${k} classmates. How many ${items} does each classmate get?`,
       a: each,
     };
   },
   (r) => {
-    const rate = r.int(12, 60);
-    const hours = r.int(3, 10);
-    const days = r.int(2, 6);
+    const rate = r.intBetween(12, 60);
+    const hours = r.intBetween(3, 10);
+    const days = r.intBetween(2, 6);
     return {
       q: `A machine packs ${rate} boxes per hour. It runs for ${hours} hours a day for ${days} days. How many boxes does it pack in total?`,
       a: rate * hours * days,
@@ -103,9 +69,9 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   },
   (r) => {
     const name = r.pick(NAMES);
-    const save = r.int(5, 40);
-    const weeks = r.int(4, 12);
-    const spend = r.int(1, save * weeks - 1);
+    const save = r.intBetween(5, 40);
+    const weeks = r.intBetween(4, 12);
+    const spend = r.intBetween(1, save * weeks - 1);
     return {
       q: `${name} saves $${save} every week for ${weeks} weeks, then spends $${spend} on a bike helmet. How many dollars does ${name} have left?`,
       a: save * weeks - spend,
@@ -114,7 +80,7 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   (r) => {
     const [item] = r.pick(ITEMS);
     const pct = r.pick([10, 20, 25, 50]);
-    const price = r.int(2, 30) * 20;
+    const price = r.intBetween(2, 30) * 20;
     return {
       q: `A ${item} set costs $${price}. During a sale the price is reduced by ${pct}%. What is the sale price in dollars?`,
       a: (price * (100 - pct)) / 100,
@@ -122,27 +88,27 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   },
   (r) => {
     const [a, b] = r.shuffle(NAMES);
-    const k = r.int(2, 4);
-    const age = r.int(4, 15);
-    const years = r.int(2, 10);
+    const k = r.intBetween(2, 4);
+    const age = r.intBetween(4, 15);
+    const years = r.intBetween(2, 10);
     return {
       q: `${a} is ${k} times as old as ${b}. ${b} is ${age} years old. How old will ${a} be in ${years} years?`,
       a: k * age + years,
     };
   },
   (r) => {
-    const v1 = r.int(40, 90);
-    const t1 = r.int(1, 4);
-    const v2 = r.int(30, 80);
-    const t2 = r.int(1, 3);
+    const v1 = r.intBetween(40, 90);
+    const t1 = r.intBetween(1, 4);
+    const v2 = r.intBetween(30, 80);
+    const t2 = r.intBetween(1, 3);
     return {
       q: `A train travels at ${v1} km per hour for ${plural(t1, 'hour')} and then at ${v2} km per hour for ${t2} more ${t2 === 1 ? 'hour' : 'hours'}. How many kilometres does it travel in total?`,
       a: v1 * t1 + v2 * t2,
     };
   },
   (r) => {
-    const seats = r.int(20, 50);
-    const students = r.int(seats + 1, seats * 6);
+    const seats = r.intBetween(20, 50);
+    const students = r.intBetween(seats + 1, seats * 6);
     return {
       q: `${students} students are going on a trip. Each bus can carry ${seats} students. What is the smallest number of buses needed?`,
       a: Math.ceil(students / seats),
@@ -151,17 +117,17 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   (r) => {
     const name = r.pick(NAMES);
     const den = r.pick([2, 3, 4, 5]);
-    const num = r.int(1, den - 1);
-    const total = den * r.int(3, 20);
+    const num = r.intBetween(1, den - 1);
+    const total = den * r.intBetween(3, 20);
     return {
       q: `${name} had ${total} marbles and gave away ${num}/${den} of them. How many marbles does ${name} have left?`,
       a: total - (total * num) / den,
     };
   },
   (r) => {
-    const rows = r.int(4, 12);
-    const per = r.int(5, 15);
-    const died = r.int(1, rows);
+    const rows = r.intBetween(4, 12);
+    const per = r.intBetween(5, 15);
+    const died = r.intBetween(1, rows);
     return {
       q: `A gardener plants ${rows} rows of tulips with ${per} tulips in each row. ${died} tulips do not grow. How many tulips grow?`,
       a: rows * per - died,
@@ -169,35 +135,35 @@ const MATH_TEMPLATES: readonly MathGen[] = [
   },
   (r) => {
     const [a, b] = r.shuffle(NAMES);
-    const bill = r.int(11, 99) + 0.5 * r.int(0, 1);
-    const tip = r.int(2, 9);
+    const bill = r.intBetween(11, 99) + 0.5 * r.intBetween(0, 1);
+    const tip = r.intBetween(2, 9);
     return {
       q: `${a} and ${b} split a restaurant bill of $${bill.toFixed(2)} plus a $${tip} tip equally. How many dollars does each of them pay?`,
       a: (bill + tip) / 2,
     };
   },
   (r) => {
-    const w = r.int(3, 20);
-    const l = r.int(w + 1, 30);
-    const cost = r.int(2, 9);
+    const w = r.intBetween(3, 20);
+    const l = r.intBetween(w + 1, 30);
+    const cost = r.intBetween(2, 9);
     return {
       q: `A rectangular floor is ${l} metres long and ${w} metres wide. Tiles cost $${cost} per square metre. How much does it cost, in dollars, to tile the whole floor?`,
       a: l * w * cost,
     };
   },
   (r) => {
-    const start = r.int(50, 200);
-    const sold = r.int(10, start - 10);
-    const delivered = r.int(5, 80);
+    const start = r.intBetween(50, 200);
+    const sold = r.intBetween(10, start - 10);
+    const delivered = r.intBetween(5, 80);
     return {
       q: `A shop has ${start} loaves of bread in the morning. It sells ${sold} loaves and then receives a delivery of ${delivered} loaves. How many loaves does it have now?`,
       a: start - sold + delivered,
     };
   },
   (r) => {
-    const temp = r.int(-12, 5);
-    const rise = r.int(3, 20);
-    const fall = r.int(2, 25);
+    const temp = r.intBetween(-12, 5);
+    const rise = r.intBetween(3, 20);
+    const fall = r.intBetween(2, 25);
     return {
       q: `At dawn the temperature is ${temp} degrees Celsius. By noon it has risen by ${rise} degrees, and by midnight it has fallen by ${fall} degrees from the noon value. What is the temperature at midnight, in degrees Celsius?`,
       a: temp + rise - fall,
@@ -235,7 +201,7 @@ function numericDistractors(r: Rng, x: number, make: readonly ((x: number) => nu
     if (out.size === 3) break;
   }
   for (let d = 1; out.size < 3; d++) {
-    const v = x + d * (r.next() < 0.5 ? 1 : -1) * r.int(1, 3);
+    const v = x + d * (r.next() < 0.5 ? 1 : -1) * r.intBetween(1, 3);
     if (v !== x && v >= 0) out.add(formatNumber(v));
   }
   return [...out];
@@ -257,8 +223,8 @@ const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'
 
 const MC_TEMPLATES: readonly McGen[] = [
   (r) => {
-    const a = r.int(12, 99);
-    const b = r.int(11, 49);
+    const a = r.intBetween(12, 99);
+    const b = r.intBetween(11, 49);
     const x = a * b;
     return {
       stem: `What is ${a} × ${b}?`,
@@ -268,7 +234,7 @@ const MC_TEMPLATES: readonly McGen[] = [
   },
   (r) => {
     const u = r.pick(UNITS);
-    const q = r.int(2, 40) / r.pick([1, 2, 4]);
+    const q = r.intBetween(2, 40) / r.pick([1, 2, 4]);
     const x = q * u.factor;
     return {
       stem: `How many ${u.to} are in ${formatNumber(q)} ${u.from}?`,
@@ -295,7 +261,7 @@ const MC_TEMPLATES: readonly McGen[] = [
   },
   (r) => {
     const [a, b, c] = r.shuffle(NONSENSE);
-    const kind = r.int(0, 2);
+    const kind = r.intBetween(0, 2);
     const choices = ['Yes, necessarily', 'No, never', 'Only some of them', 'It cannot be determined'];
     if (kind === 0) {
       return {
@@ -319,8 +285,8 @@ const MC_TEMPLATES: readonly McGen[] = [
   },
   (r) => {
     const geometric = r.next() < 0.4;
-    const start = r.int(1, 9);
-    const step = geometric ? r.int(2, 3) : r.int(2, 12);
+    const start = r.intBetween(1, 9);
+    const step = geometric ? r.intBetween(2, 3) : r.intBetween(2, 12);
     const seq = Array.from({ length: 5 }, (_, i) => (geometric ? start * step ** i : start + step * i));
     const x = geometric ? start * step ** 5 : start + step * 5;
     return {
@@ -330,8 +296,8 @@ const MC_TEMPLATES: readonly McGen[] = [
     };
   },
   (r) => {
-    const today = r.int(0, 6);
-    const ahead = r.int(8, 40);
+    const today = r.intBetween(0, 6);
+    const ahead = r.intBetween(8, 40);
     const correct = DAYS[(today + ahead) % 7] as string;
     return {
       stem: `If today is ${DAYS[today]}, what day of the week will it be ${ahead} days from today?`,

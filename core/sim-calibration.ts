@@ -1,6 +1,6 @@
 import { BENCHMARK_DOMAIN, type BenchmarkId, type Domain } from './domain';
 import type { Backbone } from './pool';
-import { rngFor } from './sim-random';
+import { rngFor } from './random';
 
 /**
  * Calibration of the simulated pool (pure math). A call is correct with probability

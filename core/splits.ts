@@ -4,21 +4,7 @@
  * so workflows can use it too.
  */
 import { z } from 'zod';
-
-/** 32-bit FNV-1a over UTF-16 code units with a murmur3 finaliser (good avalanche for short ids). */
-export function hash32(text: string, seed = 0): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { hash32 } from './random';
 
 /** A uniform number in [0, 1) from the seed and the id. */
 export function unitHash(seed: string, id: string): number {

@@ -8,7 +8,7 @@ import {
   sigmoid,
   taskDifficulty,
 } from '../../core/sim-calibration';
-import { hash32, lognormalWithMean, rngFor } from '../../core/sim-random';
+import { hash32, lognormalWithMean, rngFor } from '../../core/random';
 import type { Task } from '../../core/task';
 import { countChatTokens, countTokens } from '../../core/tokens';
 import { abortableSleep } from './abort';

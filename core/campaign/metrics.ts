@@ -5,7 +5,7 @@
  * (queries resampled with replacement, paired across budgets and methods); and the gap to the best
  * baseline at each matched budget and in AUC. Pure and deterministic (seeded resampling).
  */
-import { Rng } from '../designer/prng';
+import { Rng } from '../random';
 import type { BudgetKind } from './spec';
 
 /** The part of a stored run the metrics read. */

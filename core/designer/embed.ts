@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hashString32 } from './prng';
+import { hash32 } from '../random';
 import { words } from './query-features';
 
 /**
@@ -52,7 +52,7 @@ function featureBuckets(text: string, dim: number): number[] {
   }
   // Signed bucket: sign from the top hash bit, so colliding features cancel in expectation.
   return feats.map((f) => {
-    const h = hashString32(f);
+    const h = hash32(f);
     return h >>> 31 ? -((h % dim) + 1) : (h % dim) + 1;
   });
 }
@@ -76,7 +76,8 @@ export class HashedNgramEmbedder implements Embedder {
     this.dim = cfg.dim ?? DEFAULT_EMBED_DIM;
     if (cfg.idf && cfg.idf.length !== this.dim) throw new Error('idf length must equal dim');
     this.idf = cfg.idf;
-    this.id = `hashed-ngram-v1:${this.dim}${cfg.idf ? ':idf' : ''}`;
+    // v2: features bucketed by core/random's hash32 (v1 used a different string hash).
+    this.id = `hashed-ngram-v2:${this.dim}${cfg.idf ? ':idf' : ''}`;
   }
 
   embed(text: string): number[] {

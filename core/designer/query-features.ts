@@ -1,5 +1,5 @@
 import type { Domain } from '../domain';
-import { hashString32 } from './prng';
+import { hash32 } from '../random';
 
 /**
  * Query features for the difficulty regressor b̂(q): hashed word uni/bigrams (signed feature
@@ -33,7 +33,7 @@ export function hashedNgrams(tokens: readonly string[], dim: number, ngrams: rea
   const counts = new Map<number, number>();
   for (const n of ngrams) {
     for (let i = 0; i + n <= tokens.length; i++) {
-      const h = hashString32(`${n}|${tokens.slice(i, i + n).join(' ')}`);
+      const h = hash32(`${n}|${tokens.slice(i, i + n).join(' ')}`);
       counts.set(h, (counts.get(h) ?? 0) + 1);
     }
   }

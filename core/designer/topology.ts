@@ -1,5 +1,5 @@
 import { sigmoid } from './irt';
-import { Rng } from './prng';
+import { Rng } from '../random';
 import { cloneGraph, emptyAdjacency, pruneInactiveEdges, repairSinks, type DesignGraph } from './predict';
 import type { WeightTensor } from './trained-designer';
 

@@ -10,7 +10,11 @@ import { EmbedderConfigSchema } from './embed';
  * named anywhere in it: a different profile (e.g. with an unseen backbone) can be used as is.
  */
 export const TRAINED_DESIGNER_KIND = 'agentbalance.trained-designer';
-export const TRAINED_DESIGNER_VERSION = 1;
+/**
+ * 2: query features and the hashed n-gram embedder bucket by core/random's hash32, so version-1
+ * weights would read the wrong buckets; a saved version-1 designer is retrained, not trusted.
+ */
+export const TRAINED_DESIGNER_VERSION = 2;
 
 export const DesignerHyperSchema = z
   .object({

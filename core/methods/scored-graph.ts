@@ -5,7 +5,7 @@
  * role/query embedding similarity (util.ts `similarityScores`). Forward edges in relevance order
  * make every subgraph a DAG.
  */
-import type { Rng } from '../designer/prng';
+import type { Rng } from '../random';
 import type { MethodContext } from './types';
 import { argsortDesc, similarityScores, topologyWorkerCount, workerRoles, type Topology } from './util';
 

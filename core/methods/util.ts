@@ -13,7 +13,7 @@
  */
 import { validateSpec } from '../dag';
 import { HashedNgramEmbedder, type Embedder } from '../designer/embed';
-import { Rng } from '../designer/prng';
+import { Rng } from '../random';
 import type { Domain } from '../domain';
 import type { Budgets, MasAgent, MasSpec } from '../mas';
 import { callCostUsd, callLatencyS, type Backbone } from '../pool';

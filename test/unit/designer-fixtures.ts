@@ -1,7 +1,7 @@
 import type { Domain } from '../../core/domain';
 import type { Backbone } from '../../core/pool';
 import type { RoleInfo } from '../../core/designer/designer';
-import { Rng } from '../../core/designer/prng';
+import { Rng } from '../../core/random';
 
 /** A small hand-made pool with realistic price/latency/ability spreads (no pool file needed). */
 export function smallPool(): Backbone[] {

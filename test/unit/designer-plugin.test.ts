@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { createHighsMatchingSolver } from '../../activities/matching-solver';
 import { assignBackbones } from '../../core/designer/plugin';
 import { profileFromPoolFile } from '../../core/designer/pool-profile';
-import { Rng } from '../../core/designer/prng';
+import { Rng } from '../../core/random';
 import type { MasSpec } from '../../core/mas';
 import { MATH_ROLES, randomPool, smallPool } from './designer-fixtures';
 

@@ -9,7 +9,7 @@ import {
   profileFromPoolFile,
   PoolProfileSchema,
 } from '../../core/designer/pool-profile';
-import { Rng } from '../../core/designer/prng';
+import { Rng } from '../../core/random';
 import { fitLatencyModel, ridgeFit, linearPredict } from '../../core/designer/regression';
 import { smallPool, syntheticQueries } from './designer-fixtures';
 

@@ -6,7 +6,7 @@ import { createInitialDesigner, designMas, designerWeights, prepareDesign, runPo
 import { HashedNgramEmbedder } from '../../core/designer/embed';
 import { profileFromPoolFile, meanOutputTokensFor } from '../../core/designer/pool-profile';
 import { CALL_OVERHEAD_TOKENS, MESSAGE_OVERHEAD_TOKENS, predictMas } from '../../core/designer/predict';
-import { Rng } from '../../core/designer/prng';
+import { Rng } from '../../core/random';
 import { decodeTopology, topologyForward } from '../../core/designer/topology';
 import { synthesize } from '../../core/designer/synthesis';
 import { repairSinks, type DesignGraph } from '../../core/designer/predict';

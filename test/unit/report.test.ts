@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { buildReport, renderReport } from '../../activities/report';
 import { openResultsStore, type RunRow } from '../../activities/results-store';
-import { Rng } from '../../core/designer/prng';
+import { Rng } from '../../core/random';
 import { parseCampaignSpec, runKeys, splitFingerprint } from '../../core/campaign/spec';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-report-'));

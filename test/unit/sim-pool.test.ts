@@ -143,7 +143,9 @@ describe('simulated provider', () => {
   });
 
   test('peer effect: right predecessors raise accuracy, wrong ones lower it, weaker backbones are swayed more', async () => {
-    const N = 500;
+    // The model's expected effects for llama-3.1-8b (84.5 % on gsm8k, sway ≈ 0.8): +0.067 with
+    // right peers, −0.097 with wrong ones; at N = 1000 each measured difference has sd ≈ 0.013.
+    const N = 1000;
     const rate = async (id: string, peers: (t: Task) => string[]) => {
       let ok = 0;
       for (let i = 0; i < N; i++) {
@@ -163,7 +165,7 @@ describe('simulated provider', () => {
     };
     const strong = { none: await rate('o4-mini', () => []), wrong: await rate('o4-mini', wrong) };
     assert.ok(weak.right > weak.none + 0.04, `right peers help: ${JSON.stringify(weak)}`);
-    assert.ok(weak.wrong < weak.none - 0.1, `wrong peers hurt: ${JSON.stringify(weak)}`);
+    assert.ok(weak.wrong < weak.none - 0.05, `wrong peers hurt: ${JSON.stringify(weak)}`);
     assert.ok(weak.none - weak.wrong > strong.none - strong.wrong, `weak swayed more: ${JSON.stringify({ weak, strong })}`);
   });
 

@@ -1,5 +1,5 @@
 import type { AnswerKey } from '../../../core/task';
-import type { Rng } from '../../../core/sim-random';
+import type { Rng } from '../../../core/random';
 
 /**
  * Answer forms the simulated pool writes and reads back. The simulator needs its own small

@@ -1,5 +1,5 @@
 import type { Domain } from '../../../core/domain';
-import type { Rng } from '../../../core/sim-random';
+import type { Rng } from '../../../core/random';
 import { countTokens, decodeTokens, encodeTokens } from '../../../core/tokens';
 
 /**
