@@ -50,7 +50,15 @@ export async function profilePool(args: jobs.DesignerJobArgs & { concurrency?: n
   return acts.fitAndSaveProfile(args, observations);
 }
 
+/** A short heartbeat timeout: the SDK sends heartbeats every 0.8 of it, which paces the CLI's progress bar. */
+const training = proxyActivities<typeof jobs>({
+  taskQueue: MAIN_TASK_QUEUE,
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '5 seconds',
+  retry: { maximumAttempts: 3 },
+});
+
 /** Trains the designer (REINFORCE with the Lagrangian reward) as one heartbeating activity. */
 export async function designPool(args: jobs.DesignerJobArgs): Promise<Awaited<ReturnType<typeof jobs.trainDesignerJob>>> {
-  return acts.trainDesignerJob(args);
+  return training.trainDesignerJob(args);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { BenchmarkIdSchema } from '../../core/domain';
 import { DEFAULT_POOL } from '../../core/pool-file';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
@@ -26,6 +27,8 @@ const JobOptionsSchema = z.object({
   limit: z.coerce.number().int().positive('--limit must be a positive integer').optional(),
   steps: z.coerce.number().int().positive('--steps must be a positive integer').optional(),
 });
+
+const HeartbeatSchema = z.object({ step: z.number(), steps: z.number() });
 
 function jobArgs(raw: Record<string, unknown>): DesignerJobArgs {
   const o = JobOptionsSchema.safeParse(raw);
@@ -87,13 +90,43 @@ export function registerDesignerCommands(program: Command): void {
     .option('--seed <s>', 'seed', '0')
     .action(async (raw: Record<string, unknown>) => {
       const args = jobArgs(raw);
-      const res = await withTemporal(async ({ client }) =>
-        client.workflow.execute('designPool', {
+      const res = await withTemporal(async ({ client }) => {
+        const handle = await client.workflow.start('designPool', {
           taskQueue: MAIN_TASK_QUEUE,
           workflowId: `design-${args.pool.replace(/[^\w.-]/g, '_')}-${args.benchmark}-${Date.now().toString(36)}`,
           args: [args],
-        }),
-      );
+        });
+        // Training progress is the training activity's heartbeat ({step, steps}), read from describe().
+        const bar = new cliProgress.SingleBar({ format: ' training {bar} step {value}/{total} | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic);
+        let started = false;
+        let inflight: Promise<void> | undefined;
+        const timer = setInterval(() => {
+          if (inflight) return;
+          inflight = handle
+            .describe()
+            .then((d) => {
+              const payload = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+              if (!payload) return;
+              const beat = HeartbeatSchema.safeParse(defaultPayloadConverter.fromPayload(payload));
+              if (!beat.success) return;
+              if (!started) {
+                bar.start(beat.data.steps, beat.data.step);
+                started = true;
+              } else bar.update(beat.data.step);
+            })
+            .catch(() => undefined)
+            .finally(() => {
+              inflight = undefined;
+            });
+        }, 1000);
+        try {
+          return await handle.result();
+        } finally {
+          clearInterval(timer);
+          await inflight;
+          if (started) bar.stop();
+        }
+      });
       console.log(`designer saved: ${res.file} (pool profile ${res.profileHash.slice(0, 12)})`);
     });
 
