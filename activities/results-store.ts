@@ -26,15 +26,6 @@ import { stateDir } from '../infra/paths';
 export interface RunRow extends RunOutcome {
   campaignId: string;
   runKeyId: string;
-  method: string;
-  budgetKind: BudgetKind;
-  budget: number;
-  taskId: string;
-  correct: boolean | null;
-  costUsd: number;
-  latencyS: number;
-  deadlineHit: boolean;
-  budgetExhausted: boolean;
   simulated: boolean;
   agents: AgentTrace[];
   /** ISO timestamp. */

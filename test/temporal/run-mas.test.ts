@@ -59,6 +59,22 @@ const fan: MasSpec = {
 };
 const fastBackbones = [scriptedBackbone('fast', 'lat=1;answer=Answer: 42'), scriptedBackbone('fast2', 'lat=2;answer=Answer: 42')];
 
+/** A quick and a slow worker feeding a quick decision agent: the deadline scenarios. */
+function slowAndQuick(slowLatencyS: number): { spec: MasSpec; backbones: RunMasInput['backbones'] } {
+  return {
+    backbones: [scriptedBackbone('fast', 'lat=1;answer=Answer: 42'), scriptedBackbone('slow', `lat=${slowLatencyS};answer=Answer: 41`)],
+    spec: {
+      agents: [
+        { id: 'quick', role: 'solver', backbone: 'fast' },
+        { id: 'sluggish', role: 'solver', backbone: 'slow' },
+        { id: 'd', role: 'decider', backbone: 'fast' },
+      ],
+      edges: [['quick', 'd'], ['sluggish', 'd']],
+      decision: 'd',
+    },
+  };
+}
+
 describe('runMas on a real Temporal dev server', () => {
   test('spec and budget validation fail fast with a message naming the problem', async () => {
     const cyclic: MasSpec = { ...fan, edges: [['a', 'b'], ['b', 'a'], ['a', 'd']] };
@@ -89,16 +105,7 @@ describe('runMas on a real Temporal dev server', () => {
   });
 
   test('deadline: the slow agent is cancelled and the decision answers from what arrived', async () => {
-    const backbones = [scriptedBackbone('fast', 'lat=1;answer=Answer: 42'), scriptedBackbone('slow', 'lat=30;answer=Answer: 41')];
-    const spec: MasSpec = {
-      agents: [
-        { id: 'quick', role: 'solver', backbone: 'fast' },
-        { id: 'sluggish', role: 'solver', backbone: 'slow' },
-        { id: 'd', role: 'decider', backbone: 'fast' },
-      ],
-      edges: [['quick', 'd'], ['sluggish', 'd']],
-      decision: 'd',
-    };
+    const { spec, backbones } = slowAndQuick(30);
     // Real time (time factor 1): the slow agent would need 30 s; the budget is 4 s.
     const started = Date.now();
     const res = await run(input(spec, backbones, { budgets: { maxLatencyS: 4 }, simulation: { timeFactor: 1, rate429: 0, rate5xx: 0, seed: '1' } }));
@@ -114,16 +121,7 @@ describe('runMas on a real Temporal dev server', () => {
   });
 
   test('deadline on the modelled clock (time factor 0) gives the same outcome', async () => {
-    const backbones = [scriptedBackbone('fast', 'lat=1;answer=Answer: 42'), scriptedBackbone('slow', 'lat=60;answer=Answer: 41')];
-    const spec: MasSpec = {
-      agents: [
-        { id: 'quick', role: 'solver', backbone: 'fast' },
-        { id: 'sluggish', role: 'solver', backbone: 'slow' },
-        { id: 'd', role: 'decider', backbone: 'fast' },
-      ],
-      edges: [['quick', 'd'], ['sluggish', 'd']],
-      decision: 'd',
-    };
+    const { spec, backbones } = slowAndQuick(60);
     const res = await run(input(spec, backbones, { budgets: { maxLatencyS: 5 } }));
     assert.equal(res.deadlineHit, true);
     assert.equal(res.agents.find((a) => a.id === 'sluggish')!.status, 'cancelled_deadline');
