@@ -7,6 +7,7 @@ import type { Task } from '../core/task';
 import { DECISION_ROLE_ID, rolePrompts, rolesFor } from '../core/roles';
 import { loadBenchmark } from '../activities/datasets';
 import { UserError } from './errors';
+import { validateSpec } from '../core/dag';
 
 /** A MAS spec file: the spec plus the pool it draws on and the domain of its role prompts. */
 export const SpecFileSchema = MasSpecSchema.extend({
@@ -83,6 +84,8 @@ export function buildRunInput(args: {
   if (missing.length > 0) {
     throw new UserError(`backbone(s) ${[...new Set(missing)].join(', ')} not in pool ${args.pool.name}; see \`agentbalance pool list\``);
   }
+  // The workflow validates too; checking here reports a bad spec before any server starts.
+  validateSpec(args.spec, new Set(byId.keys()));
   const used = [...new Set(args.spec.agents.map((a) => a.backbone))].map((id) => byId.get(id)!);
   return {
     query: args.query,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BenchmarkIdSchema } from '../../core/domain';
 import { campaignIdFor, CampaignSpecSchema, type CampaignSpec } from '../../core/campaign/spec';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
+import { parseMethodList } from '../../core/methods';
 import { campaignTasks, renderCampaignReport } from '../../activities/campaign';
 import { loadPool } from '../../activities/pool-loader';
 import { assertApiKeys } from '../../activities/providers/keys';
@@ -17,7 +18,7 @@ const numberList = (flag: string) =>
   z
     .string()
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number))
-    .refine((xs) => xs.every((x) => Number.isFinite(x) && x > 0), `${flag}: a comma-separated list of positive numbers`);
+    .refine((xs) => xs.every((x) => Number.isFinite(x) && x > 0), 'a comma-separated list of positive numbers');
 
 const CampaignOptionsSchema = z.object({
   benchmark: BenchmarkIdSchema,
@@ -41,13 +42,20 @@ export function campaignSpecFrom(raw: Record<string, unknown>): { spec: Campaign
     throw new UserError(`${i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : ''}${i.message}`);
   }
   const v = o.data;
+  const methods = v.methods.split(',').map((m) => m.trim()).filter(Boolean);
+  try {
+    // Checked against the pool here so an unknown method is named with the valid ones listed.
+    parseMethodList(methods, loadPool(v.pool).backbones);
+  } catch (e) {
+    throw new UserError(`--methods: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const spec = CampaignSpecSchema.safeParse({
     benchmark: v.benchmark,
     ...(v.data ? { datasetPath: v.data } : {}),
     ...(v.limit ? { limit: v.limit } : {}),
     seed: v.seed,
     pool: v.pool,
-    methods: v.methods.split(',').map((m) => m.trim()).filter(Boolean),
+    methods,
     costBudgets: v.costBudgets,
     latencyBudgets: v.latencyBudgets,
     concurrency: v.concurrency,

@@ -1,11 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const BIN = path.resolve(__dirname, '../../bin/agentbalance.cjs');
+const CYCLIC_SPEC = path.join(mkdtempSync(path.join(os.tmpdir(), 'ab-spec-')), 'cyclic.json');
+writeFileSync(
+  CYCLIC_SPEC,
+  JSON.stringify({
+    agents: [
+      { id: 'a', role: 'solver', backbone: 'gpt-4o-mini' },
+      { id: 'b', role: 'solver', backbone: 'gpt-4o-mini' },
+      { id: 'd', role: 'decision', backbone: 'gpt-4o-mini' },
+    ],
+    edges: [['a', 'b'], ['b', 'a'], ['a', 'd']],
+    decision: 'd',
+  }),
+);
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -20,6 +33,12 @@ test('bad input: exit 2 and one line on stderr, no stack trace', () => {
     ['run'],
     ['run', '--benchmark', 'nope', '--index', '0'],
     ['run', '--spec', '/does/not/exist.json'],
+    ['run', '--spec', CYCLIC_SPEC, '--query', 'hi'],
+    ['campaign', '--benchmark', 'sample-math', '--methods', 'nope', '--cost-budgets', '0.001'],
+    ['campaign', '--benchmark', 'sample-math', '--methods', 'chain'],
+    ['campaign', '--benchmark', 'sample-math', '--methods', 'chain', '--cost-budgets', '0,-1'],
+    ['report', 'c-does-not-exist'],
+    ['select', '--benchmark', 'nope'],
   ]) {
     const r = cli(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
