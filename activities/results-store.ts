@@ -17,7 +17,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { Pool } from 'pg';
-import { BudgetKindSchema, CampaignMetaSchema, type BudgetKind, type CampaignMeta } from '../core/campaign/spec';
+import { BudgetKindSchema, CampaignMetaSchema, type CampaignMeta } from '../core/campaign/spec';
 import type { RunOutcome } from '../core/campaign/metrics';
 import type { AgentTrace } from '../core/mas';
 import { stateDir } from '../infra/paths';

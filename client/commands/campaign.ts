@@ -14,7 +14,7 @@ import { UserError } from '../errors';
 import { withTemporal } from '../temporal-env';
 import { pollProgress } from '../progress';
 
-const numberList = (flag: string) =>
+const numberList = () =>
   z
     .string()
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number))
@@ -25,8 +25,8 @@ const CampaignOptionsSchema = z.object({
   data: z.string().optional(),
   limit: z.coerce.number().int().positive('--limit must be a positive integer').optional(),
   methods: z.string().min(1),
-  costBudgets: numberList('--cost-budgets').default([]),
-  latencyBudgets: numberList('--latency-budgets').default([]),
+  costBudgets: numberList().default([]),
+  latencyBudgets: numberList().default([]),
   pool: z.string().default('sim-14'),
   concurrency: z.coerce.number().int().positive().default(8),
   seed: z.string().default('0'),
