@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI directly (tsx), so there is no build step to forget.
 require('tsx/cjs');
-require('../client/cli.ts');
+const { main } = require('../client/cli.ts');
+main(process.argv).then((code) => process.exit(code));

@@ -44,7 +44,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-if (require.main === module || process.argv[1]?.endsWith('agentbalance.cjs')) {
-  void main(process.argv).then((code) => process.exit(code));
-}
