@@ -6,18 +6,15 @@ import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
 import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
 import { decisionRole, rolesFor } from '../core/roles';
-import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
 import { gradeSync } from '../core/graders';
-import { loadBenchmark } from './datasets';
+import { loadSplits } from './datasets';
 import { loadPool } from './pool-loader';
 import { openResultsStore, type ResultsStore } from './results-store';
 import { buildReport, renderReport, type Report } from './report';
 import { stateDir } from '../infra/paths';
 import { setCampaignGauges, type CampaignGaugeRow } from './metrics';
 import { designerAssigner, designerPlanner, ensureDesigner } from './designer-service';
-import { currentProfile } from './designer-jobs';
-
 
 interface CampaignContext {
   meta: CampaignMeta;
@@ -50,14 +47,9 @@ function codeVersion(): string {
 
 /** The tasks of the campaign's split, in dataset order, limited. */
 export async function campaignTasks(spec: CampaignSpec): Promise<{ all: Task[]; selected: Task[]; train: Task[] }> {
-  const { tasks } = await loadBenchmark(spec.benchmark, spec.datasetPath);
-  const split = splitIds(tasks.map((t) => t.id), spec.seed, DEFAULT_SPLIT_FRACTIONS);
-  const pick = (ids: readonly string[]) => {
-    const set = new Set(ids);
-    return tasks.filter((t) => set.has(t.id));
-  };
-  const chosen = spec.split === 'all' ? tasks : pick(spec.split === 'train' ? split.train : spec.split === 'profile' ? split.profile : split.test);
-  return { all: tasks, selected: spec.limit ? chosen.slice(0, spec.limit) : chosen, train: pick(split.train) };
+  const splits = await loadSplits(spec.benchmark, spec.datasetPath, spec.seed);
+  const chosen = spec.split === 'all' ? splits.all : spec.split === 'train' ? splits.train : spec.split === 'profile' ? splits.profile : splits.test;
+  return { all: splits.all, selected: spec.limit ? chosen.slice(0, spec.limit) : chosen, train: splits.train };
 }
 
 async function loadContext(campaignId: string): Promise<CampaignContext> {
@@ -71,13 +63,7 @@ async function loadContext(campaignId: string): Promise<CampaignContext> {
   const keys = runKeys(meta.spec, meta.taskIds, pool.backbones).map((k) => k.runKeyId);
   const ctx: CampaignContext = { meta, pool, tasks, keys };
   if (meta.methods.some((m) => m === 'agentbalance' || m.startsWith('plugin-'))) {
-    const designer = await ensureDesigner({
-      pool,
-      benchmark: meta.spec.benchmark,
-      trainTasks: train,
-      seed: meta.spec.seed,
-      profile: currentProfile(pool, meta.spec.benchmark),
-    });
+    const designer = await ensureDesigner({ pool, benchmark: meta.spec.benchmark, trainTasks: train, seed: meta.spec.seed });
     ctx.designer = designerPlanner(designer);
     ctx.pluginAssigner = designerAssigner(designer);
   }

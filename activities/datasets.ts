@@ -16,6 +16,7 @@ import {
   type ParseIssue,
 } from '../core/benchmarks';
 import { getBuiltinSample, type SampleOptions } from '../core/samples';
+import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
 
 /** The project root (this file lives in `<root>/activities`). */
@@ -152,4 +153,28 @@ export async function loadBenchmark(id: BenchmarkId, pathOrDefault?: string, opt
   }
   if (unique.length === 0) throw new DatasetError(`${id}: no tasks in ${files.join(', ')}`);
   return { tasks: unique, skipped: issues.length, sources: files, skippedReasons: options.skipBad ? reasons : [] };
+}
+
+export interface BenchmarkSplits {
+  /** Every task, in dataset order. */
+  all: Task[];
+  /** The product's profile / train / test splits (core/splits DEFAULT_SPLIT_FRACTIONS), each in dataset order. */
+  profile: Task[];
+  train: Task[];
+  test: Task[];
+}
+
+/** Loads a benchmark and splits it deterministically by `seed` (profiling, designer training, test). */
+export async function loadSplits(id: BenchmarkId, pathOrDefault: string | undefined, seed: string): Promise<BenchmarkSplits> {
+  const { tasks } = await loadBenchmark(id, pathOrDefault);
+  const split = splitIds(
+    tasks.map((t) => t.id),
+    seed,
+    DEFAULT_SPLIT_FRACTIONS,
+  );
+  const pick = (ids: readonly string[]): Task[] => {
+    const set = new Set(ids);
+    return tasks.filter((t) => set.has(t.id));
+  };
+  return { all: tasks, profile: pick(split.profile), train: pick(split.train), test: pick(split.test) };
 }

@@ -1,17 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BenchmarkId } from '../core/domain';
-import { parsePoolProfile, profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
 import type { RunMasInput, RunMasResult } from '../core/mas';
-import type { PoolFile } from '../core/pool-file';
 import { DECISION_ROLE_ID, decisionRole } from '../core/roles';
-import { DIFFICULTY_PRIOR } from '../core/sim-calibration';
-import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
-import type { Task } from '../core/task';
-import { stateDir } from '../infra/paths';
-import { loadBenchmark } from './datasets';
-import { ensureDesigner } from './designer-service';
+import { loadSplits } from './datasets';
+import { ensureDesigner, profileFile } from './designer-service';
 import { loadPool } from './pool-loader';
 import { fitPoolProfile, type ProfilingObservation, type ProfilingReport } from './profiling';
 
@@ -26,35 +20,10 @@ export interface DesignerJobArgs {
   steps?: number;
 }
 
-async function splitTasks(args: DesignerJobArgs): Promise<{ profile: Task[]; train: Task[] }> {
-  const { tasks } = await loadBenchmark(args.benchmark, args.datasetPath);
-  const split = splitIds(tasks.map((t) => t.id), args.seed, DEFAULT_SPLIT_FRACTIONS);
-  const pick = (ids: readonly string[]) => {
-    const set = new Set(ids);
-    return tasks.filter((t) => set.has(t.id));
-  };
-  return { profile: pick(split.profile), train: pick(split.train) };
-}
-
-export function profileFile(pool: PoolFile, benchmark: BenchmarkId): string {
-  return path.join(stateDir(), 'profiles', `${pool.name}-${benchmark}.json`);
-}
-
-/**
- * The pool profile the designer uses: the one fitted by `agentbalance profile` when it exists,
- * else the pool file's own profile with the benchmark's prior difficulty (derived from the public
- * scores the pool cites).
- */
-export function currentProfile(pool: PoolFile, benchmark: BenchmarkId): PoolProfile {
-  const file = profileFile(pool, benchmark);
-  if (existsSync(file)) return parsePoolProfile(JSON.parse(readFileSync(file, 'utf8')));
-  return profileFromPoolFile(pool.backbones, { simulated: pool.simulated, difficultyPrior: DIFFICULTY_PRIOR[benchmark].mu });
-}
-
 /** Every (backbone, profile-split query) the profiling workflow runs, as single-agent runMas inputs. */
 export async function planProfiling(args: DesignerJobArgs): Promise<{ key: string; input: RunMasInput }[]> {
   const pool = loadPool(args.pool);
-  const { profile } = await splitTasks(args);
+  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed);
   const tasks = profile.slice(0, args.limit ?? 40);
   const out: { key: string; input: RunMasInput }[] = [];
   for (const b of pool.backbones) {
@@ -92,7 +61,7 @@ export function observationOf(key: string, r: RunMasResult): ProfileObservationL
 /** Fits latency models, IRT abilities/difficulties and the difficulty regressor; saves the profile. */
 export async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObservationLite[]): Promise<{ file: string; report: ProfilingReport; profileHash: string }> {
   const pool = loadPool(args.pool);
-  const { profile } = await splitTasks(args);
+  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed);
   const byId = new Map(profile.map((t) => [t.id, t]));
   const observations: ProfilingObservation[] = obs.map((o) => {
     const [backbone, item] = [o.key.slice(0, o.key.indexOf('|')), o.key.slice(o.key.indexOf('|') + 1)];
@@ -110,13 +79,12 @@ export async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObser
 /** Trains (or loads) the designer for (pool, benchmark), heartbeating with the step. */
 export async function trainDesignerJob(args: DesignerJobArgs): Promise<{ file: string; profileHash: string; steps: number; finalReward: number | null }> {
   const pool = loadPool(args.pool);
-  const { train } = await splitTasks(args);
+  const { train } = await loadSplits(args.benchmark, args.datasetPath, args.seed);
   const loaded = await ensureDesigner({
     pool,
     benchmark: args.benchmark,
     trainTasks: train,
     seed: args.seed,
-    profile: currentProfile(pool, args.benchmark),
     retrain: true,
     ...(args.steps ? { options: { steps: args.steps } } : {}),
     onProgress: (step, steps) => Context.current().heartbeat({ step, steps }),

@@ -7,7 +7,8 @@ import { assignBackbones } from '../core/designer/plugin';
 import type { MasSpec } from '../core/mas';
 import type { Embedder } from '../core/designer/embed';
 import type { MatchingSolver } from '../core/designer/matching';
-import { profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
+import { parsePoolProfile, profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
+import { DIFFICULTY_PRIOR } from '../core/sim-calibration';
 import { TrainedDesignerSchema, type TrainedDesigner } from '../core/designer/trained-designer';
 import type { MethodContext, MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
@@ -43,6 +44,21 @@ export function rolesForDesign(domain: Domain, benchmark: BenchmarkId): { roles:
   return { roles, decisionRole: DECISION_ROLE_ID };
 }
 
+export function profileFile(pool: PoolFile, benchmark: BenchmarkId): string {
+  return path.join(stateDir(), 'profiles', `${pool.name}-${benchmark}.json`);
+}
+
+/**
+ * The pool profile the designer uses: the one fitted by `agentbalance profile` when it exists,
+ * else the pool file's own profile with the benchmark's prior difficulty (derived from the public
+ * scores the pool cites).
+ */
+export function currentProfile(pool: PoolFile, benchmark: BenchmarkId): PoolProfile {
+  const file = profileFile(pool, benchmark);
+  if (existsSync(file)) return parsePoolProfile(JSON.parse(readFileSync(file, 'utf8')));
+  return profileFromPoolFile(pool.backbones, { simulated: pool.simulated, difficultyPrior: DIFFICULTY_PRIOR[benchmark].mu });
+}
+
 export function designerFile(pool: PoolFile, benchmark: BenchmarkId, profile: PoolProfile): string {
   return path.join(stateDir(), 'designers', `${pool.name}-${benchmark}-${profile.profileHash.slice(0, 12)}.json`);
 }
@@ -56,14 +72,12 @@ export async function ensureDesigner(args: {
   benchmark: BenchmarkId;
   trainTasks: readonly Task[];
   seed: string;
-  /** The pool profile to design with (default: the pool file's own profile). */
-  profile?: PoolProfile;
   options?: Partial<TrainingOptions>;
   /** Train even when a saved designer exists (the `design` command). */
   retrain?: boolean;
   onProgress?: (step: number, steps: number) => void;
 }): Promise<LoadedDesigner> {
-  const profile = args.profile ?? profileFromPoolFile(args.pool.backbones, { simulated: args.pool.simulated });
+  const profile = currentProfile(args.pool, args.benchmark);
   const file = designerFile(args.pool, args.benchmark, profile);
   let designer: TrainedDesigner | undefined;
   if (existsSync(file) && !args.retrain) {

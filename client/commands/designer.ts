@@ -5,10 +5,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { BenchmarkIdSchema } from '../../core/domain';
 import { DEFAULT_POOL } from '../../core/pool-file';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
-import { currentProfile } from '../../activities/designer-jobs';
-import { designerPlanner, ensureDesigner } from '../../activities/designer-service';
-import { campaignTasks } from '../../activities/campaign';
-import { CampaignSpecSchema } from '../../core/campaign/spec';
+import { currentProfile, designerPlanner, ensureDesigner } from '../../activities/designer-service';
+import { loadSplits } from '../../activities/datasets';
 import { decisionRole, rolesFor } from '../../core/roles';
 import { loadPool } from '../../activities/pool-loader';
 import type { DesignerJobArgs } from '../../activities/designer-jobs';
@@ -165,10 +163,9 @@ export function registerDesignerCommands(program: Command): void {
 
   // `run --benchmark B --index N` designs its MAS with the saved designer (training a small one first if needed).
   setDesignHook(async ({ options, pool, benchmark, task }) => {
-    const spec = CampaignSpecSchema.parse({ benchmark, ...(options.data ? { datasetPath: options.data } : {}), methods: ['agentbalance'], costBudgets: [1] });
-    const { train } = await campaignTasks(spec);
+    const { train } = await loadSplits(benchmark, options.data, '0');
     if (!options.json) process.stderr.write('agentbalance: loading the designer (trains a small one on first use)...\n');
-    const loaded = await ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0', profile: currentProfile(pool, benchmark) });
+    const loaded = await ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0' });
     const roles = rolesFor(task.domain, benchmark);
     const decision = decisionRole(task.domain, benchmark);
     const plan = designerPlanner(loaded)({
