@@ -2,6 +2,7 @@ import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Backbone } from '../core/pool';
 import { callCostUsd } from '../core/pool';
+import { CALL_FAILURE_TYPE } from '../core/mas';
 import type { Task } from '../core/task';
 import { maxTokensWithinCost, maxTokensWithinTime } from '../core/ledger';
 import { countChatTokens } from '../core/tokens';
@@ -52,7 +53,6 @@ export interface CallFailureDetails {
   costUsd: number;
 }
 
-export const CALL_FAILURE_TYPE = 'ProviderError';
 
 /**
  * Real providers may count a few more input tokens than our o200k count (other tokenizers,
@@ -92,19 +92,7 @@ async function callAgentWith(provider: Provider, input: CallAgentInput): Promise
       maxTokens,
       temperature: input.temperature,
       signal: ctx.cancellationSignal,
-      ...(input.simulation
-        ? {
-            simulation: {
-              ...(input.simulation.task ? { task: input.simulation.task } : {}),
-              role: input.role,
-              seed: input.simulation.seed,
-              peerTexts: input.simulation.peerTexts,
-              timeFactor: input.simulation.timeFactor,
-              rate429: input.simulation.rate429,
-              rate5xx: input.simulation.rate5xx,
-            },
-          }
-        : {}),
+      ...(input.simulation ? { simulation: { ...input.simulation, role: input.role } } : {}),
     });
     return {
       status: 'ok',

@@ -73,6 +73,9 @@ export const RunMasInputSchema = z
 export type RunMasInput = z.input<typeof RunMasInputSchema>;
 export type RunMasInputParsed = z.infer<typeof RunMasInputSchema>;
 
+/** ApplicationFailure type of a classified provider error: raised by the model-call activity, read by runMas. */
+export const CALL_FAILURE_TYPE = 'ProviderError';
+
 export type AgentStatus = 'ok' | 'failed' | 'cancelled_deadline' | 'skipped_budget' | 'skipped_deadline' | 'skipped_upstream';
 
 export interface AgentTrace {

@@ -14,6 +14,7 @@ import type * as observeActivities from '../activities/observe';
 import { MasSpecError, validateSpec, type DagIndex } from '../core/dag';
 import { CostLedger, fairShare } from '../core/ledger';
 import {
+  CALL_FAILURE_TYPE,
   RunMasInputSchema,
   type AgentStatus,
   type AgentTrace,
@@ -278,8 +279,9 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
         if (isCancellation(err)) {
           // Cancelled by the deadline: the provider may have billed part of the call; its usage is
           // unknown to us, so the reservation (an upper bound) is booked.
-          ledger.settle(key, capUsd === Infinity ? 0 : capUsd);
-          trace.costUsd += capUsd === Infinity ? 0 : capUsd;
+          const bookedUsd = Number.isFinite(capUsd) ? capUsd : 0;
+          ledger.settle(key, bookedUsd);
+          trace.costUsd += bookedUsd;
           deadlineHit = true;
           clockS = Math.max(clockS, deadlineS);
           return done('cancelled_deadline');
@@ -319,14 +321,7 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
     running.set(
       id,
       Promise.all(before).then(async () => {
-        const s = await runAgent(a).catch((err: unknown): AgentState => {
-          // A cancelled sleep between retries lands here.
-          if (isCancellation(err)) {
-            deadlineHit = true;
-            return { trace: { ...emptyTrace(a), status: 'cancelled_deadline' }, usable: false };
-          }
-          throw err;
-        });
+        const s = await runAgent(a);
         states.set(id, s);
         return s;
       }),
@@ -367,13 +362,6 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
   };
 }
 
-function emptyTrace(a: MasAgent): AgentTrace {
-  return {
-    id: a.id, role: a.role, backbone: a.backbone, status: 'failed', inputTokens: 0, outputTokens: 0,
-    costUsd: 0, latencyS: 0, startS: 0, finishS: 0, maxTokens: 0, attempts: 0,
-  };
-}
-
 interface FailureInfo {
   message: string;
   retryable: boolean;
@@ -384,7 +372,7 @@ interface FailureInfo {
 function describeFailure(err: unknown): FailureInfo {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
-    if (cause instanceof ApplicationFailure && cause.type === 'ProviderError') {
+    if (cause instanceof ApplicationFailure && cause.type === CALL_FAILURE_TYPE) {
       const d = (cause.details?.[0] ?? {}) as Partial<callAgentActivities.CallFailureDetails>;
       return {
         message: cause.message,
