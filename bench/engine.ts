@@ -16,11 +16,11 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 import { makeCallAgent } from '../activities/call-agent';
 import { getProvider } from '../activities/providers';
 import { CampaignSpecSchema } from '../core/campaign/spec';
-import type { MasSpec, RunMasInput, RunMasResult } from '../core/mas';
+import type { RunMasInput, RunMasResult } from '../core/mas';
 import { MAIN_TASK_QUEUE } from '../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../workers/worker';
 import type { CampaignSummary } from '../workflows/campaign';
-import { ScriptedProvider, scriptedBackbone } from '../test/support/scripted-provider';
+import { isScripted, ScriptedProvider, slowAndQuick } from '../test/support/scripted-provider';
 import { startTestTemporal } from '../test/support/temporal';
 
 function quantile(xs: number[], q: number): number {
@@ -31,9 +31,9 @@ function quantile(xs: number[], q: number): number {
 async function main(): Promise<void> {
   const env = await startTestTemporal();
   const scripted = new ScriptedProvider();
-  // Scripted backbones (ids starting with "bench-") get the scripted provider; the rest the real registry.
+  // Scripted backbones (model "scripted:…") get the scripted provider; the rest the real registry.
   const workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' }, env.nativeConnection, {
-    callAgent: makeCallAgent((b) => (b.id.startsWith('bench-') ? scripted : getProvider(b.provider))),
+    callAgent: makeCallAgent((b) => (isScripted(b) ? scripted : getProvider(b.provider))),
   });
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -41,22 +41,14 @@ async function main(): Promise<void> {
   // Deadline margin.
   const budgets = [1, 2, 4];
   const margins: { budgetS: number; wallS: number; marginS: number; deadlineHit: boolean }[] = [];
-  const spec: MasSpec = {
-    agents: [
-      { id: 'quick', role: 'solver', backbone: 'bench-fast' },
-      { id: 'sluggish', role: 'solver', backbone: 'bench-slow' },
-      { id: 'd', role: 'decider', backbone: 'bench-fast' },
-    ],
-    edges: [['quick', 'd'], ['sluggish', 'd']],
-    decision: 'd',
-  };
+  const { spec, backbones } = slowAndQuick(60, 0.2);
   for (const budgetS of budgets) {
     for (let i = 0; i < 5; i++) {
       const input: RunMasInput = {
         query: 'What is 6 * 7?',
         spec,
         budgets: { maxLatencyS: budgetS },
-        backbones: [scriptedBackbone('bench-fast', 'lat=0.2;answer=Answer: 42'), scriptedBackbone('bench-slow', 'lat=60;answer=Answer: 41')],
+        backbones,
         rolePrompts: { solver: 'You solve problems.', decider: 'You decide.' },
         simulation: { timeFactor: 1, rate429: 0, rate5xx: 0, seed: String(i) },
       };

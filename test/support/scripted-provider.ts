@@ -1,3 +1,4 @@
+import type { MasSpec } from '../../core/mas';
 import type { Backbone } from '../../core/pool';
 import { countChatTokens } from '../../core/tokens';
 import { ProviderError, type ChatRequest, type ChatResponse, type Provider } from '../../activities/providers/types';
@@ -80,5 +81,32 @@ export function scriptedBackbone(id: string, script: string, over: Partial<Backb
     contextWindow: 128000,
     reasoning: false,
     ...over,
+  };
+}
+
+/** Whether a backbone is scripted (routes to ScriptedProvider when tests or benches mix providers). */
+export function isScripted(b: Backbone): boolean {
+  return b.model.startsWith('scripted:');
+}
+
+/**
+ * The deadline scenario: a quick and a slow worker feeding a quick decision agent (modelled
+ * latencies in seconds, ttft excluded).
+ */
+export function slowAndQuick(slowLatencyS: number, quickLatencyS = 1): { spec: MasSpec; backbones: Backbone[] } {
+  return {
+    backbones: [scriptedBackbone('fast', `lat=${quickLatencyS};answer=Answer: 42`), scriptedBackbone('slow', `lat=${slowLatencyS};answer=Answer: 41`)],
+    spec: {
+      agents: [
+        { id: 'quick', role: 'solver', backbone: 'fast' },
+        { id: 'sluggish', role: 'solver', backbone: 'slow' },
+        { id: 'd', role: 'decider', backbone: 'fast' },
+      ],
+      edges: [
+        ['quick', 'd'],
+        ['sluggish', 'd'],
+      ],
+      decision: 'd',
+    },
   };
 }

@@ -7,7 +7,7 @@ import { makeCallAgent } from '../../activities/call-agent';
 import type { MasSpec, RunMasInput, RunMasResult } from '../../core/mas';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
-import { ScriptedProvider, scriptedBackbone } from '../support/scripted-provider';
+import { ScriptedProvider, scriptedBackbone, slowAndQuick } from '../support/scripted-provider';
 import { startTestTemporal, uid } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -58,22 +58,6 @@ const fan: MasSpec = {
   decision: 'd',
 };
 const fastBackbones = [scriptedBackbone('fast', 'lat=1;answer=Answer: 42'), scriptedBackbone('fast2', 'lat=2;answer=Answer: 42')];
-
-/** A quick and a slow worker feeding a quick decision agent: the deadline scenarios. */
-function slowAndQuick(slowLatencyS: number): { spec: MasSpec; backbones: RunMasInput['backbones'] } {
-  return {
-    backbones: [scriptedBackbone('fast', 'lat=1;answer=Answer: 42'), scriptedBackbone('slow', `lat=${slowLatencyS};answer=Answer: 41`)],
-    spec: {
-      agents: [
-        { id: 'quick', role: 'solver', backbone: 'fast' },
-        { id: 'sluggish', role: 'solver', backbone: 'slow' },
-        { id: 'd', role: 'decider', backbone: 'fast' },
-      ],
-      edges: [['quick', 'd'], ['sluggish', 'd']],
-      decision: 'd',
-    },
-  };
-}
 
 describe('runMas on a real Temporal dev server', () => {
   test('spec and budget validation fail fast with a message naming the problem', async () => {
