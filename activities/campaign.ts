@@ -111,7 +111,7 @@ export async function prepareCampaign(campaignId: string, spec: CampaignSpec): P
   const beat = setInterval(() => Context.current().heartbeat('preparing'), 5000);
   try {
     const ctx = await context(campaignId);
-    const runs = await store.getRuns(campaignId);
+    const runs = await store.getRuns(campaignId, { agents: false });
     return {
       totalRuns: ctx.keys.length,
       alreadyDone: runs.length,
