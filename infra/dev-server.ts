@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -47,24 +47,131 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Where a state folder records the dev server it owns, so only processes of that folder reuse it. */
+const RECORD_FILE = 'dev-server.json';
+const LOCK_FILE = 'dev-server.lock';
+
+interface ServerRecord {
+  port: number;
+  uiPort: number;
+  /** The process that started the server (it stops it when done). */
+  pid: number;
+  /** The server process itself, to tell that a port still belongs to this folder's server. */
+  serverPid?: number;
+}
+
+function readRecord(dir: string): ServerRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(path.join(dir, RECORD_FILE), 'utf8')) as Partial<ServerRecord>;
+    if (typeof r.port === 'number' && typeof r.uiPort === 'number' && typeof r.pid === 'number') {
+      return { port: r.port, uiPort: r.uiPort, pid: r.pid, ...(typeof r.serverPid === 'number' ? { serverPid: r.serverPid } : {}) };
+    }
+  } catch {
+    // absent or unreadable: no server recorded
+  }
+  return undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * Starts the Temporal dev server with its SQLite file in the state folder (so workflows survive a
- * restart), or reuses one already serving on the default port.
+ * Whether the recorded server still serves this folder: where /proc exists, its command line must
+ * name this folder's database (a port can be reused by another folder's server after a crash).
+ */
+async function recordedServerServes(dir: string, r: ServerRecord): Promise<boolean> {
+  if (r.serverPid !== undefined) {
+    try {
+      const cmdline = readFileSync(`/proc/${r.serverPid}/cmdline`, 'utf8');
+      if (!cmdline.includes(path.join(dir, 'temporal.sqlite'))) return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    }
+  }
+  return isTemporal(`127.0.0.1:${r.port}`);
+}
+
+/** The address of the dev server this state folder runs now, if any (for `agentbalance worker`). */
+export async function recordedDevServer(): Promise<string | undefined> {
+  const dir = stateDir();
+  const r = readRecord(dir);
+  return r && (await recordedServerServes(dir, r)) ? `127.0.0.1:${r.port}` : undefined;
+}
+
+/**
+ * A start-up lock per state folder (exclusive create), so two processes of one folder never start
+ * two servers on one SQLite file. A lock whose holder died is taken over.
+ */
+async function withStartLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(dir, LOCK_FILE);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lock, 'utf8').trim() || 'NaN');
+      if (!Number.isInteger(holder) || !pidAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another agentbalance process (pid ${holder}) holds ${lock}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Starts the Temporal dev server that belongs to the state folder (its SQLite file there, so
+ * workflows survive a restart), or reuses the one that folder already recorded. A server started
+ * for another state folder is never reused: the default port is taken only when it is free, else
+ * a free port is chosen and recorded in the folder.
  */
 export async function startOrReuseDevServer(opts: { port?: number; uiPort?: number; log?: (m: string) => void } = {}): Promise<DevServer> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const wanted = opts.port ?? DEFAULT_PORT;
-  const wantedAddress = `127.0.0.1:${wanted}`;
-  if (await portOpen(wanted)) {
-    if (await isTemporal(wantedAddress)) {
-      return { address: wantedAddress, uiUrl: `http://127.0.0.1:${opts.uiPort ?? wanted + 1000}`, owned: false, stop: async () => {} };
-    }
-    if (opts.port !== undefined) throw new Error(`port ${wanted} is taken by something that is not a Temporal server`);
-  }
-  const port = (await portOpen(wanted)) ? await freePort() : wanted;
-  const uiPort = opts.uiPort ?? (port === DEFAULT_PORT ? 8233 : await freePort());
   const dir = stateDir();
   mkdirSync(dir, { recursive: true });
+  return withStartLock(dir, async () => {
+    const recorded = readRecord(dir);
+    if (recorded && (opts.port === undefined || opts.port === recorded.port) && (await recordedServerServes(dir, recorded))) {
+      return { address: `127.0.0.1:${recorded.port}`, uiUrl: `http://127.0.0.1:${recorded.uiPort}`, owned: false, stop: async () => {} };
+    }
+    const wanted = opts.port ?? DEFAULT_PORT;
+    let port = wanted;
+    if (await portOpen(wanted)) {
+      if (opts.port !== undefined) {
+        throw new Error(`port ${wanted} is taken by another process (a Temporal server of another state folder, or something else)`);
+      }
+      port = await freePort();
+    }
+    const defaultUi = port === DEFAULT_PORT ? 8233 : undefined;
+    const uiPort = opts.uiPort ?? (defaultUi !== undefined && !(await portOpen(defaultUi)) ? defaultUi : await freePort());
+    const server = await launch(port, uiPort, dir, log);
+    const record: ServerRecord = { port, uiPort, pid: process.pid, ...(server.serverPid !== undefined ? { serverPid: server.serverPid } : {}) };
+    writeFileSync(path.join(dir, RECORD_FILE), JSON.stringify(record));
+    return {
+      ...server,
+      stop: async () => {
+        await server.stop();
+        if (readRecord(dir)?.pid === process.pid) rmSync(path.join(dir, RECORD_FILE), { force: true });
+      },
+    };
+  });
+}
+
+async function launch(port: number, uiPort: number, dir: string, log: (m: string) => void): Promise<DevServer & { serverPid?: number }> {
   let exe: string;
   try {
     exe = findOrInstallTemporalCli(log);
@@ -105,6 +212,7 @@ export async function startOrReuseDevServer(opts: { port?: number; uiPort?: numb
     address,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     owned: true,
+    ...(child.pid !== undefined ? { serverPid: child.pid } : {}),
     stop: async () => {
       if (exited) return;
       const gone = new Promise<void>((r) => child.once('exit', () => r()));

@@ -6,10 +6,13 @@ export function registerServerCommand(program: Command): void {
   program
     .command('server')
     .description('run the local Temporal dev server (SQLite in the state folder, so workflows survive restarts)')
-    .option('--port <port>', 'gRPC port', '7233')
-    .option('--ui-port <port>', 'web UI port', '8233')
-    .action(async (o: { port: string; uiPort: string }) => {
-      const server = await startOrReuseDevServer({ port: Number(o.port), uiPort: Number(o.uiPort) });
+    .option('--port <port>', 'gRPC port (default: the one this state folder recorded, else 7233 when free, else any free port)')
+    .option('--ui-port <port>', 'web UI port (default: 8233 next to 7233, else any free port)')
+    .action(async (o: { port?: string; uiPort?: string }) => {
+      const server = await startOrReuseDevServer({
+        ...(o.port !== undefined ? { port: Number(o.port) } : {}),
+        ...(o.uiPort !== undefined ? { uiPort: Number(o.uiPort) } : {}),
+      });
       if (!server.owned) {
         console.log(`A Temporal server is already running at ${server.address} (UI ${server.uiUrl}).`);
         return;

@@ -5,6 +5,7 @@ import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../
 import { installRuntime } from '../../workers/runtime';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, startMetricsServer } from '../../workers/metrics-server';
 import { configuredServer } from '../temporal-env';
+import { recordedDevServer } from '../../infra/dev-server';
 import { UserError } from '../errors';
 
 const RateLimitsSchema = z.partialRecord(ProviderKindSchema, z.number().positive());
@@ -13,7 +14,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('run a worker: workflows and CPU activities on the main queue, model calls on one queue per provider')
-    .option('--address <host:port>', 'Temporal server (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+    .option('--address <host:port>', 'Temporal server (default: TEMPORAL_ADDRESS, else the dev server of the state folder, else 127.0.0.1:7233)')
     .option('--namespace <ns>', 'namespace (default: TEMPORAL_NAMESPACE or default)')
     .option('--concurrency <n>', 'concurrent CPU activities', String(DEFAULT_WORKER_CONFIG.mainConcurrency))
     .option('--llm-concurrency <n>', 'concurrent model calls per provider', String(DEFAULT_WORKER_CONFIG.llmConcurrency))
@@ -37,7 +38,7 @@ export function registerWorkerCommand(program: Command): void {
         sdkMetricsHost: string;
       }) => {
         const server = configuredServer();
-        const address = o.address ?? server?.address ?? '127.0.0.1:7233';
+        const address = o.address ?? server?.address ?? (await recordedDevServer()) ?? '127.0.0.1:7233';
         const namespace = o.namespace ?? server?.namespace ?? 'default';
         const limits = RateLimitsSchema.safeParse(
           Object.fromEntries(

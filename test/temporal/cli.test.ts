@@ -66,7 +66,9 @@ test('run on the embedded defaults: starts the dev server and a worker, prints t
     assert.deepEqual(topology.agents.map((a) => a.id), agents.map((a) => a.id));
     assert.equal(typeof out.correct, 'boolean');
     // The embedded server is gone again: a second probe on its port finds nothing.
-    const probe = spawnSync('bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/7233'], { encoding: 'utf8' });
+    const port = /started the Temporal dev server at 127\.0\.0\.1:(\d+)/.exec(r.stderr)?.[1];
+    assert.ok(port, r.stderr);
+    const probe = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { encoding: 'utf8' });
     assert.notEqual(probe.status, 0, 'the dev server this command started is still listening');
   } finally {
     rmSync(state, { recursive: true, force: true });
