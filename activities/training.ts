@@ -83,7 +83,7 @@ export interface TrainingOptions {
   /**
    * Whose correctness the reward counts: 'synthesized' (default) the sampled topology after the
    * inference-time synthesis, i.e. what would be deployed; 'raw' the sample itself. The budget
-   * penalties always score the raw sample, so the policy learns to fit budgets by itself.
+   * penalties score the MAS that `penaltyTarget` names.
    */
   rewardTarget: 'synthesized' | 'raw';
   /** Whose cost and latency the budget penalties score (see rewardTarget). */

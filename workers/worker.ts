@@ -18,7 +18,7 @@ export interface WorkerConfig {
   /** Optional provider rate limits in calls per second, enforced by Temporal across all workers. */
   rateLimits: Partial<Record<ProviderKind, number>>;
   providers: ProviderKind[];
-  /** Quiet the SDK's own logging in CLI use. */
+  /** Worker identity shown by the Temporal server (UI, pollers); the SDK's default is pid@host. */
   identity?: string;
 }
 
@@ -47,12 +47,13 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
-/** Creates and starts the main worker and one worker per provider queue on one connection. */
+/** Activities that replace the product's own (tests: a scripted provider behind callAgent). */
 export interface ActivityOverrides {
   callAgent?: typeof callAgent;
   gradeAnswer?: typeof gradeAnswer;
 }
 
+/** Creates and starts the main worker and one worker per provider queue on one connection. */
 export async function startWorkers(
   cfg: WorkerConfig,
   connection?: NativeConnection,

@@ -138,7 +138,7 @@ export function planMethod(id: string, ctx: MethodContext): MethodPlan {
   let plan: MethodPlan;
   if (id === 'agentbalance') {
     if (!ctx.designer)
-      throw new Error('method "agentbalance" needs the trained designer: pass ctx.designer (wired by the campaign workflow)');
+      throw new Error('method "agentbalance" needs the trained designer: pass ctx.designer (activities/campaign.ts wires designerPlanner)');
     plan = ctx.designer(ctx);
   } else if (id.startsWith(SINGLE_PREFIX)) {
     plan = planSingle(id.slice(SINGLE_PREFIX.length), ctx);

@@ -28,10 +28,10 @@ export interface MethodContext {
    * weigh abilities use σ(θ − b̂); absent, b̂ defaults to the pool's mean ability in the domain.
    */
   difficulty?: number;
-  /** The `agentbalance` method: wired by the lead to the trained designer. */
+  /** The `agentbalance` method: the trained designer (activities/designer-service.ts `designerPlanner`). */
   designer?: (ctx: MethodContext) => MethodPlan;
   /**
-   * Backbone (re)assignment used by the `plugin-*` variants. The lead wires the designer's
+   * Backbone (re)assignment used by the `plugin-*` variants. activities/campaign.ts wires the designer's
    * query-conditioned matching here (core/designer/matching.ts + HiGHS); absent, a greedy
    * ability-per-predicted-cost assignment with an exact budget check is used (methods/plugin.ts).
    */

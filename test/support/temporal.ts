@@ -4,8 +4,10 @@ import { findOrInstallTemporalCli } from '../../infra/temporal-cli';
 import { installRuntime } from '../../workers/runtime';
 
 /**
- * A real Temporal dev server for one test file: the CLI the project builds (or one on PATH, or the
- * server .ci/run started when TEMPORAL_TEST_ADDRESS is set), never an in-process fake.
+ * A real Temporal dev server for one test file: the CLI the project builds (or one on PATH), never
+ * an in-process fake. With TEMPORAL_TEST_ADDRESS set it connects to that server instead: tests set
+ * it for the worker processes they spawn (test/support/worker-process.ts), which must join the
+ * test's own server.
  */
 export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
   installRuntime({ logLevel: 'ERROR' });
