@@ -17,7 +17,7 @@ import { fitLatencyModel, linearPredict, ridgeFit } from '../core/designer/regre
 export { profileFromPoolFile } from '../core/designer/pool-profile';
 
 /**
- * Pool construction (METHOD.md Stage 1.1): turns profiling runs (each candidate alone on a
+ * Pool construction (docs/METHOD.md §1.1): turns profiling runs (each candidate alone on a
  * stratified sample) into a PoolProfile. The math is in core/designer (irt.ts, regression.ts);
  * this module only groups observations and assembles the artifact, so the `profile` workflow can
  * call it as one activity after its single-agent runs.

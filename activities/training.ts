@@ -28,7 +28,7 @@ import { embedderFromConfig } from './embedders';
 import { createHighsMatchingSolver } from './matching-solver';
 
 /**
- * Trains the topology policy (METHOD.md Stage 2.4): REINFORCE with a baseline over
+ * Trains the topology policy (docs/METHOD.md §2.4): REINFORCE with a baseline over
  * training queries, budgets sampled log-uniformly from the range in use, reward
  *   R = correct − λ_C·max(0, C/B_C − 1) − λ_L·max(0, L/B_L − 1)
  * and dual ascent on λ (raised while the mean violation exceeds a tolerance, lowered otherwise).

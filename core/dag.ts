@@ -83,8 +83,8 @@ function describeCycle(spec: MasSpec, acyclic: Set<string>, succs: Map<string, s
 }
 
 /**
- * Longest path through the DAG with the given node weights (seconds): the MAS latency of
- * METHOD.md. Nodes absent from `weight` count as 0.
+ * Longest path through the DAG with the given node weights (seconds): the MAS latency L of
+ * docs/METHOD.md §0. Nodes absent from `weight` count as 0.
  */
 export function criticalPathS(index: DagIndex, weight: ReadonlyMap<string, number>): number {
   const finish = new Map<string, number>();

@@ -3,7 +3,7 @@ import { BenchmarkIdSchema, DomainSchema } from './domain';
 
 /**
  * A backbone pool file (versioned). Prices are USD per 1M tokens; the latency model gives a call's
- * duration as ttft + n_in/prefill_tps + n_out/decode_tps (METHOD.md, Definitions).
+ * duration as ttft + n_in/prefill_tps + n_out/decode_tps (docs/METHOD.md §0).
  */
 export const LatencyModelSchema = z.object({
   ttftS: z.number().nonnegative(),

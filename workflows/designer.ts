@@ -13,7 +13,7 @@ const acts = proxyActivities<typeof jobs>({
 export const profilingProgressQuery = defineQuery<{ done: number; total: number }>('progress');
 
 /**
- * Profiling (METHOD.md Stage 1.1): every backbone alone on the profile split, as child runMas
+ * Profiling (docs/METHOD.md §1.1): every backbone alone on the profile split, as child runMas
  * workflows with bounded concurrency (finished calls live in history, so a crash loses none),
  * then one activity fits the latency models, IRT and the difficulty regressor and saves the profile.
  */

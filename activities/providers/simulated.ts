@@ -17,7 +17,7 @@ import { composeProse, truncateToTokens } from './sim/text';
 import { ProviderError, type ChatRequest, type ChatResponse, type Provider } from './types';
 
 /**
- * The simulated pool (METHOD.md, "The simulated pool"): a seeded stand-in for real backbones that
+ * The simulated pool (docs/METHOD.md §5): a seeded stand-in for real backbones that
  * writes real right-or-wrong text, bills realistic token counts and takes modelled time.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Campaign metrics (METHOD.md Evaluation): per (method, budget kind, budget) accuracy, cost and
+ * Campaign metrics (docs/METHOD.md §4): per (method, budget kind, budget) accuracy, cost and
  * latency statistics and budget violations; per (method, budget kind) the AUC of the
  * accuracy-versus-budget curve over the normalised log-budget axis with a 95 % bootstrap interval
  * (queries resampled with replacement, paired across budgets and methods); and the gap to the best

@@ -37,7 +37,8 @@ import {
 import type { EmbedderConfig } from './embed';
 
 /**
- * designMas: the whole backbone-then-topology designer for one query, pure and synchronous.
+ * designMas: the whole backbone-then-topology designer for one query, pure and synchronous
+ * (docs/METHOD.md §2.5).
  *   1. b̂(q) → difficulty band → pool selection (Pareto front + k-medoids) for the domain/band;
  *   2. role-backbone matching MIP over the selected backbones (whole pool if that is infeasible);
  *   3. unified agent representation → gates and edge scores → decoded DAG;

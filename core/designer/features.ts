@@ -5,7 +5,7 @@ import { standaloneCall, type AgentSlot, type PredictionContext } from './predic
 import type { BudgetScale } from './trained-designer';
 
 /**
- * Inputs of the unified agent representation (METHOD.md Stage 2.1):
+ * Inputs of the unified agent representation (docs/METHOD.md §2.1):
  *   node v: [emb(role); φ(profile of β(v)); emb(q); budget features; is-decision]
  *   task:   [emb(q); budget features; difficulty]
  * φ uses only profile numbers (ability vs difficulty, prices, latency model, output length, and

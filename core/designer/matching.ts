@@ -1,5 +1,5 @@
 /**
- * Query-conditioned role-backbone matching (METHOD.md Stage 1.3) as a small MIP:
+ * Query-conditioned role-backbone matching (docs/METHOD.md §1.3) as a small MIP:
  *
  *   max  Σ_{r,m} (u_{r,m} − λ_C·c_{r,m}/C_ref − λ_L·w_r·ℓ_{r,m}/L_ref) x_{r,m}
  *   s.t. Σ_m x_{r,m} = 1 for required roles (the decision agent), ≤ 1 for the others,

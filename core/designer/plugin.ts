@@ -18,7 +18,7 @@ import { synthesize } from './synthesis';
 import { DEFAULT_HYPER, type DesignerHyper } from './trained-designer';
 
 /**
- * agentbalance as a plug-in (METHOD.md Evaluation): keep an existing MAS's topology (agents, roles,
+ * agentbalance as a plug-in (docs/METHOD.md §2.5): keep an existing MAS's topology (agents, roles,
  * edges, decision agent) and re-assign only the backbones with the query-conditioned matching MIP
  * (every agent required). The MIP's budget rows are lower bounds for any topology, so the real
  * topology's predicted cost/latency is then checked and, if over, fixed by backbone swaps only

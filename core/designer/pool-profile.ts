@@ -6,7 +6,7 @@ import { linearPredict } from './regression';
 import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatureDim, queryFeatures } from './query-features';
 
 /**
- * The versioned PoolProfile artifact (METHOD.md Stage 1.1): everything the designer knows about
+ * The versioned PoolProfile artifact (docs/METHOD.md §1.1): everything the designer knows about
  * the pool. Backbones enter the designer only through these numbers, so a new backbone needs a
  * profile, never retraining. `profileHash` is a SHA-256 of the canonical JSON of the rest.
  */

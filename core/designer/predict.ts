@@ -5,7 +5,7 @@ import { abilityFor, meanOutputTokensFor, type ProfiledBackbone } from './pool-p
 
 /**
  * Predicted token cost, latency and accuracy of a candidate MAS from the pool profile
- * (METHOD.md Definitions). The design graph is index-based over a fixed role order with the
+ * (docs/METHOD.md §0.1). The design graph is index-based over a fixed role order with the
  * decision agent last; edges only go from lower to higher index, so every graph is a DAG.
  */
 

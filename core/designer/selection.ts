@@ -5,7 +5,7 @@ import { abilityFor, meanOutputTokensFor, type PoolProfile, type ProfiledBackbon
 import { DOMAINS } from './query-features';
 
 /**
- * Difficulty-aware pool selection (METHOD.md Stage 1.2): per domain and difficulty band keep the
+ * Difficulty-aware pool selection (docs/METHOD.md §1.2): per domain and difficulty band keep the
  * Pareto front of (predicted accuracy ↑, expected cost per call ↓, expected latency ↓), then pick
  * K diverse representatives with k-medoids (PAM, deterministic BUILD + SWAP) on normalised
  * profile vectors. Medoids are central by construction, so the front's extremes (most accurate,

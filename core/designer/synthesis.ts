@@ -12,7 +12,7 @@ import {
 } from './predict';
 
 /**
- * Latency- and cost-aware topology synthesis (METHOD.md Stage 2.3). Starting from the decoded
+ * Latency- and cost-aware topology synthesis (docs/METHOD.md §2.3). Starting from the decoded
  * topology, greedily:
  *   while L̂ > B_L: apply the action on the critical path with the smallest score lost per second
  *     saved: drop an edge, drop a worker, or move an agent to a faster backbone;

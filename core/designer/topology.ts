@@ -4,7 +4,7 @@ import { cloneGraph, emptyAdjacency, pruneInactiveEdges, repairSinks, type Desig
 import type { WeightTensor } from './trained-designer';
 
 /**
- * Adaptive topology generation (METHOD.md Stage 2.1–2.2 and the edge scores of 2.3):
+ * Adaptive topology generation (docs/METHOD.md §2.1 representation, §2.2 gates and edge scores):
  *
  *   h_v⁰ = tanh(W₂ᵀ tanh(W₁ᵀ x_v + b₁) + b₂)              unified agent representation
  *   t⁰   = tanh(W_tᵀ x_task + b_t)                          task node

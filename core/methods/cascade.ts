@@ -6,7 +6,7 @@
  *   - stages: the last stage is the most able backbone whose single call fits the budgets; in front
  *     of it up to MAX_STAGES − 1 cheaper and less able backbones from the (predicted single-call
  *     cost ↑, ability ↑) Pareto frontier, cheapest first, while the worst case still fits;
- *   - acceptance (run by the lead's workflow): every stage but the last runs two independent
+ *   - acceptance (run by workflows/campaign.ts): every stage but the last runs two independent
  *     samples of its single-agent spec in parallel; if the two answers agree (after the benchmark
  *     grader's normalisation) the answer is accepted and the cascade stops, otherwise the next stage
  *     runs; the last stage runs once and is accepted;

@@ -1,5 +1,5 @@
 /**
- * The methods a campaign compares (METHOD.md Evaluation): ids, parsing of method lists and the
+ * The methods a campaign compares (docs/METHOD.md §4): ids, parsing of method lists and the
  * planner dispatch. Every planner is pure: plan(ctx) → MethodPlan (a MasSpec, its role prompts and
  * a note; a cascade also carries its stages). Each module's header says what it reproduces and
  * where it differs from the original.

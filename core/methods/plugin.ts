@@ -1,8 +1,9 @@
 /**
  * `plugin-gdesigner`, `plugin-agentprune`, `plugin-agentdropout` — agentbalance as a plug-in
- * (METHOD.md Evaluation): keep the topology-first method's topology (agents, roles, edges, decision
- * agent) and re-assign each agent's backbone for the query. With the lead's `ctx.pluginAssigner`
- * (the designer's query-conditioned role-backbone matching) that assignment is the designer's;
+ * (docs/METHOD.md §2.5): keep the topology-first method's topology (agents, roles, edges, decision
+ * agent) and re-assign each agent's backbone for the query. With `ctx.pluginAssigner` (wired by
+ * activities/campaign.ts: the designer's query-conditioned role-backbone matching) that assignment
+ * is the designer's;
  * without it, util.ts `greedyAssign`: start from the cheapest homogeneous assignment and repeatedly
  * take the single-agent upgrade with the highest predicted-success gain per budget used, every step
  * checked exactly against the cost and latency budgets (decision agent weighted 1, workers 0.3).

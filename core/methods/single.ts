@@ -1,5 +1,5 @@
 /**
- * `single:<backboneId>` — every backbone alone (METHOD.md Evaluation: "every single backbone
+ * `single:<backboneId>` — every backbone alone (docs/METHOD.md §4: "every single backbone
  * alone"). One agent, which is the decision agent, with the decision role's prompt. It does not
  * adapt to the budget: the engine's ledger and deadline enforce it.
  */

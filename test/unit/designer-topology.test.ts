@@ -46,7 +46,7 @@ function assertValidDag(spec: MasSpec): void {
   for (const id of ids) assert.ok(reaches(id), `${id} reaches the decision agent`);
 }
 
-/** Cost and latency of a spec recomputed independently from METHOD.md's definitions. */
+/** Cost and latency of a spec recomputed independently from the definitions of docs/METHOD.md §0. */
 function independentCostLatency(
   spec: MasSpec,
   pool: ReturnType<typeof profileFromPoolFile>,
