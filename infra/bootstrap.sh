@@ -11,12 +11,19 @@ fi
 if [ -z "${TEMPORAL_ADDRESS:-}" ] && ! command -v temporal >/dev/null 2>&1; then
   bash infra/install-temporal.sh
 fi
-# promtool (Debian/Ubuntu package `prometheus`) checks infra/prometheus/prometheus.yml in the tests.
-# Installed only in CI or when asked (AGENTBALANCE_INSTALL_PROMTOOL=1); elsewhere that test skips.
-if { [ "${CI:-}" = "true" ] || [ "${AGENTBALANCE_INSTALL_PROMTOOL:-}" = "1" ]; } && ! command -v promtool >/dev/null 2>&1; then
-  echo "agentbalance: installing promtool (apt package prometheus)..." >&2
+# Prometheus and promtool (Debian/Ubuntu package `prometheus`): the tests check the config and the
+# alert rules with promtool, and run a real Prometheus that scrapes a worker and evaluates every
+# dashboard query. Installed only in CI or when asked (AGENTBALANCE_INSTALL_PROMETHEUS=1; the older
+# AGENTBALANCE_INSTALL_PROMTOOL=1 too); elsewhere those tests skip. The package's own service is not
+# wanted (the tests run the binary on a free port): it is stopped and disabled where systemd runs it.
+if { [ "${CI:-}" = "true" ] || [ "${AGENTBALANCE_INSTALL_PROMETHEUS:-}" = "1" ] || [ "${AGENTBALANCE_INSTALL_PROMTOOL:-}" = "1" ]; } \
+  && ! { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }; then
+  echo "agentbalance: installing prometheus and promtool (apt package prometheus)..." >&2
   SUDO=""
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
   { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } >&2 \
-    || echo "agentbalance: could not install promtool; test/unit/prometheus-config.test.ts will fail in CI" >&2
+    || echo "agentbalance: could not install prometheus; the Prometheus tests will fail in CI" >&2
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet prometheus 2>/dev/null; then
+    $SUDO systemctl disable --now prometheus >&2 || true
+  fi
 fi
