@@ -11,7 +11,8 @@
  * gauges only (and only the most recent campaigns are kept, see `MAX_CAMPAIGNS_KEPT`).
  *
  * The `gen_ai_*` metrics follow the OpenTelemetry GenAI semantic conventions (names as the
- * Prometheus exporter writes them, bucket boundaries as the conventions advise).
+ * Prometheus exporter writes them, bucket boundaries as the conventions advise); which version of
+ * their names is emitted is set by OTEL_SEMCONV_STABILITY_OPT_IN (see `GenAiSemconv`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -22,26 +23,147 @@ export const GEN_AI_OPERATION = 'chat';
 /** `method` label of runs started outside a campaign (e.g. `agentbalance run`). */
 export const NO_METHOD = 'none';
 
-/** OpenTelemetry GenAI semantic conventions: advised buckets for gen_ai.client.token.usage. */
+/** OpenTelemetry GenAI semantic conventions: advised buckets for token histograms. */
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
-/** … and for gen_ai.client.operation.duration (seconds). */
+/** … and for the operation/inference duration histograms (seconds). */
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
-export const tokenUsage = new Histogram({
-  name: 'gen_ai_client_token_usage',
-  help: 'Tokens used per model call (OpenTelemetry GenAI semconv gen_ai.client.token.usage); simulated pool: gen_ai_provider_name="simulated"',
-  labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'] as const,
-  buckets: TOKEN_BUCKETS,
-  registers: [registry],
-});
+/**
+ * Which names of the (still in development) OpenTelemetry GenAI metric conventions are emitted.
+ *  - `v1.41`: gen_ai.client.token.usage (histogram by gen_ai.token.type) and
+ *    gen_ai.client.operation.duration, as published up to semantic-conventions v1.41.0. Default,
+ *    as the conventions' transition plan asks of existing instrumentations.
+ *  - `latest`: the semantic-conventions-genai drafts: gen_ai.client.inference.usage.{input,output}_tokens
+ *    counters (by gen_ai.token.modality), gen_ai.client.inference.operation.{input,output}_tokens
+ *    histograms and gen_ai.client.inference.duration; the old names are not emitted.
+ *  - `both`: both sets, to move dashboards and alerts over without a gap.
+ */
+export type GenAiSemconv = 'v1.41' | 'latest' | 'both';
 
-export const operationDuration = new Histogram({
-  name: 'gen_ai_client_operation_duration_seconds',
-  help: 'Duration of completed model calls in seconds (gen_ai.client.operation.duration); modelled seconds for the simulated pool',
-  labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'] as const,
-  buckets: DURATION_BUCKETS,
-  registers: [registry],
-});
+/**
+ * The mode `OTEL_SEMCONV_STABILITY_OPT_IN` asks for (a comma-separated list shared with other
+ * instrumentations; values it does not know are ignored): `gen_ai_latest_experimental` emits the
+ * latest names only (the conventions' own opt-in value); `gen_ai_latest_experimental/dup` emits both
+ * (agentbalance's extension, after the `http/dup` pattern of earlier migrations).
+ */
+export function genAiSemconvFrom(optIn: string | undefined): GenAiSemconv {
+  const values = (optIn ?? '').split(',').map((v) => v.trim());
+  if (values.includes('gen_ai_latest_experimental/dup')) return 'both';
+  if (values.includes('gen_ai_latest_experimental')) return 'latest';
+  return 'v1.41';
+}
+
+/** One completed model call, as the GenAI metrics see it. */
+export interface GenAiCall {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Seconds; not recorded when 0 (no duration known). */
+  durationS: number;
+}
+
+export interface GenAiInstruments {
+  semconv: GenAiSemconv;
+  /** Every series name these instruments expose (histograms with _bucket/_sum/_count). */
+  seriesNames: string[];
+  record(call: GenAiCall): void;
+}
+
+const histogramSeries = (name: string): string[] => [`${name}_bucket`, `${name}_sum`, `${name}_count`];
+
+/** The GenAI instruments of one semconv mode, registered in `reg`. */
+export function createGenAiInstruments(semconv: GenAiSemconv, reg: Registry): GenAiInstruments {
+  const recorders: ((c: GenAiCall, base: Record<string, string>) => void)[] = [];
+  const seriesNames: string[] = [];
+  const callLabels = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'] as const;
+  if (semconv !== 'latest') {
+    const tokenUsage = new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'Tokens used per model call (OpenTelemetry GenAI semconv v1.41 gen_ai.client.token.usage); simulated pool: gen_ai_provider_name="simulated"',
+      labelNames: [...callLabels, 'gen_ai_token_type'] as const,
+      buckets: TOKEN_BUCKETS,
+      registers: [reg],
+    });
+    const operationDuration = new Histogram({
+      name: 'gen_ai_client_operation_duration_seconds',
+      help: 'Duration of completed model calls in seconds (semconv v1.41 gen_ai.client.operation.duration); modelled seconds for the simulated pool',
+      labelNames: callLabels,
+      buckets: DURATION_BUCKETS,
+      registers: [reg],
+    });
+    seriesNames.push(...histogramSeries('gen_ai_client_token_usage'), ...histogramSeries('gen_ai_client_operation_duration_seconds'));
+    recorders.push((c, base) => {
+      tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, c.inputTokens);
+      tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, c.outputTokens);
+      if (c.durationS > 0) operationDuration.observe(base, c.durationS);
+    });
+  }
+  if (semconv !== 'v1.41') {
+    const usage = (kind: 'input' | 'output') =>
+      new Counter({
+        name: `gen_ai_client_inference_usage_${kind}_tokens_total`,
+        help: `${kind === 'input' ? 'Input (prompt)' : 'Output (completion)'} tokens used (GenAI semconv draft gen_ai.client.inference.usage.${kind}_tokens)`,
+        labelNames: [...callLabels, 'gen_ai_token_modality'] as const,
+        registers: [reg],
+      });
+    const perCall = (kind: 'input' | 'output') =>
+      new Histogram({
+        name: `gen_ai_client_inference_operation_${kind}_tokens`,
+        help: `${kind === 'input' ? 'Input' : 'Output'} tokens per model call (GenAI semconv draft gen_ai.client.inference.operation.${kind}_tokens)`,
+        labelNames: callLabels,
+        buckets: TOKEN_BUCKETS,
+        registers: [reg],
+      });
+    const usageIn = usage('input');
+    const usageOut = usage('output');
+    const perCallIn = perCall('input');
+    const perCallOut = perCall('output');
+    const duration = new Histogram({
+      name: 'gen_ai_client_inference_duration_seconds',
+      help: 'Duration of completed model calls in seconds (GenAI semconv draft gen_ai.client.inference.duration); modelled seconds for the simulated pool',
+      labelNames: callLabels,
+      buckets: DURATION_BUCKETS,
+      registers: [reg],
+    });
+    seriesNames.push(
+      'gen_ai_client_inference_usage_input_tokens_total',
+      'gen_ai_client_inference_usage_output_tokens_total',
+      ...histogramSeries('gen_ai_client_inference_operation_input_tokens'),
+      ...histogramSeries('gen_ai_client_inference_operation_output_tokens'),
+      ...histogramSeries('gen_ai_client_inference_duration_seconds'),
+    );
+    recorders.push((c, base) => {
+      // Every call is a text chat completion, so the modality is known.
+      usageIn.inc({ ...base, gen_ai_token_modality: 'text' }, c.inputTokens);
+      usageOut.inc({ ...base, gen_ai_token_modality: 'text' }, c.outputTokens);
+      perCallIn.observe(base, c.inputTokens);
+      perCallOut.observe(base, c.outputTokens);
+      if (c.durationS > 0) duration.observe(base, c.durationS);
+    });
+  }
+  return {
+    semconv,
+    seriesNames,
+    record(c) {
+      const base = { gen_ai_operation_name: GEN_AI_OPERATION, gen_ai_provider_name: c.provider, gen_ai_request_model: c.model };
+      for (const r of recorders) r(c, base);
+    },
+  };
+}
+
+/** Every series name of every semconv mode (what a dashboard written for all modes may use). */
+export function allGenAiSeriesNames(): string[] {
+  return createGenAiInstruments('both', new Registry()).seriesNames;
+}
+
+let workerGenAi: GenAiInstruments | undefined;
+
+/** The worker's GenAI instruments, in the mode OTEL_SEMCONV_STABILITY_OPT_IN asks for (read when first used). */
+export function genAi(): GenAiInstruments {
+  workerGenAi ??= createGenAiInstruments(genAiSemconvFrom(process.env.OTEL_SEMCONV_STABILITY_OPT_IN), registry);
+  return workerGenAi;
+}
 
 export const costUsd = new Counter({
   name: 'agentbalance_cost_usd_total',
@@ -135,6 +257,7 @@ let processMetrics = false;
 
 /** Adds prom-client's process metrics (CPU, memory, event-loop lag) to the registry, once. */
 export function enableProcessMetrics(): void {
+  genAi(); // the GenAI instruments' HELP/TYPE are served from the first scrape
   if (processMetrics) return;
   processMetrics = true;
   collectDefaultMetrics({ register: registry });

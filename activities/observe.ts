@@ -13,17 +13,7 @@
 import { Context } from '@temporalio/activity';
 import type { AgentTrace, RunMasResult } from '../core/mas';
 import type { ProviderKind } from '../core/pool';
-import {
-  GEN_AI_OPERATION,
-  NO_METHOD,
-  budgetEvents,
-  costUsd,
-  operationDuration,
-  runCostUsd,
-  runLatencySeconds,
-  runsInFlight,
-  tokenUsage,
-} from './metrics';
+import { NO_METHOD, budgetEvents, costUsd, genAi, runCostUsd, runLatencySeconds, runsInFlight } from './metrics';
 
 /** The backbones a run used: what its traces' `backbone` ids stand for. */
 export interface ObservedBackbone {
@@ -100,10 +90,7 @@ export function bookRun(input: ObserveRunInput): void {
     }
     if (callCompleted(t)) {
       const w = who(t.backbone);
-      const base = { gen_ai_operation_name: GEN_AI_OPERATION, gen_ai_provider_name: w.provider, gen_ai_request_model: w.model };
-      tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, t.inputTokens);
-      tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, t.outputTokens);
-      if (t.latencyS > 0) operationDuration.observe(base, t.latencyS);
+      genAi().record({ ...w, inputTokens: t.inputTokens, outputTokens: t.outputTokens, durationS: t.latencyS });
     }
   }
   const rest = r.costUsd - traced;
