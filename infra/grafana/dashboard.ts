@@ -156,7 +156,7 @@ const UNIT_SUFFIX: Record<string, string> = { s: ' s', ms: ' ms', bytes: 'B', re
 const COLUMN_PX = 75;
 const ROW_PX = 30;
 
-function panelSpec(res: PanelResult): object {
+function panelSpec(res: PanelResult, meta: DashboardMeta): object {
   const { panel } = res;
   const width = panel.gridPos.w * COLUMN_PX - 90;
   const height = panel.gridPos.h * ROW_PX - 110;
@@ -164,13 +164,17 @@ function panelSpec(res: PanelResult): object {
   const format = formatOf(unit);
   const suffix = UNIT_SUFFIX[unit ?? ''] ?? '';
   const title = { text: panel.title, anchor: 'start', fontSize: 14, subtitle: suffix ? `unit:${suffix}` : undefined };
-  const values = res.targets.flatMap((t) =>
+  // Non-finite values (histogram_quantile over no observations) stay as nulls: lines break there.
+  const points = res.targets.flatMap((t) =>
     t.series.flatMap((s) =>
-      s.points
-        .filter((p) => Number.isFinite(p.v))
-        .map((p) => ({ t: p.t * 1000, v: p.v, series: legendOf(t.legendFormat, s.metric) || t.refId })),
+      s.points.map((p) => ({
+        t: p.t * 1000,
+        v: Number.isFinite(p.v) ? p.v : null,
+        series: legendOf(t.legendFormat, s.metric) || t.refId,
+      })),
     ),
   );
+  const values = points.filter((p) => p.v !== null);
   if (values.length === 0) {
     return {
       title,
@@ -189,7 +193,7 @@ function panelSpec(res: PanelResult): object {
       height: Math.max(60, Math.min(height, 26 * values.length)),
       data: { values },
       encoding: {
-        y: { field: 'series', type: 'nominal', sort: null, axis: { title: null, labelLimit: 330 } },
+        y: { field: 'series', type: 'nominal', sort: null, axis: { title: null, labelLimit: 360 } },
         x: { field: 'v', type: 'quantitative', axis: { title: null, format, grid: true } },
       },
       layer: [
@@ -205,10 +209,16 @@ function panelSpec(res: PanelResult): object {
     title,
     width,
     height,
-    data: { values },
-    mark: { type: 'line', point: values.length < 400 ? { size: 12 } : false, strokeWidth: 1.6 },
+    data: { values: points },
+    mark: { type: 'line', point: values.length < 400 ? { size: 12 } : false, strokeWidth: 1.6, invalid: 'break-paths-filter-domains' },
     encoding: {
-      x: { field: 't', type: 'temporal', scale: { type: 'utc' }, axis: { title: null, format: '%H:%M:%S', labelOverlap: true } },
+      x: {
+        field: 't',
+        type: 'temporal',
+        // Every time series on the dashboard's range, as Grafana draws them.
+        scale: { type: 'utc', domain: [meta.range.start * 1000, meta.range.end * 1000] },
+        axis: { title: null, format: '%H:%M:%S', labelOverlap: true },
+      },
       y: { field: 'v', type: 'quantitative', axis: { title: null, format, grid: true } },
       color: {
         field: 'series',
@@ -221,8 +231,10 @@ function panelSpec(res: PanelResult): object {
 }
 
 export interface DashboardMeta {
-  /** A line under the title (what was scraped, when). */
-  subtitle: string;
+  /** Lines under the title (what was scraped, when). */
+  subtitle: string[];
+  /** The dashboard's time range (unix seconds): every time series' x axis. */
+  range: { start: number; end: number };
 }
 
 /** One vega-lite spec for the whole dashboard: Grafana's rows stacked, panels side by side. */
@@ -233,7 +245,13 @@ export function dashboardSpec(d: Dashboard, results: PanelResult[], meta: Dashbo
   let current: object[] = [];
   let currentY = -1;
   const flush = () => {
-    if (current.length) rows.push({ hconcat: current, spacing: 24 });
+    if (current.length)
+      rows.push({
+        hconcat: current,
+        spacing: 24,
+        // Each panel its own scales and legend (under it), as in Grafana.
+        resolve: { scale: { color: 'independent', x: 'independent', y: 'independent' }, legend: { color: 'independent' } },
+      });
     current = [];
   };
   for (const p of panels) {
@@ -252,7 +270,7 @@ export function dashboardSpec(d: Dashboard, results: PanelResult[], meta: Dashbo
     if (p.gridPos.y !== currentY) flush();
     currentY = p.gridPos.y;
     const r = byId.get(p.id);
-    if (r) current.push(panelSpec(r));
+    if (r) current.push(panelSpec(r, meta));
   }
   flush();
   return {
@@ -273,17 +291,10 @@ export function dashboardSpec(d: Dashboard, results: PanelResult[], meta: Dashbo
   };
 }
 
-/** Renders the dashboard to `png` (and the SVG next to it); returns both paths. */
-export async function renderDashboard(
-  d: Dashboard,
-  results: PanelResult[],
-  meta: DashboardMeta,
-  png: string,
-): Promise<{ png: string; svg: string }> {
-  const svgText = await renderSvg(dashboardSpec(d, results, meta));
-  const svg = png.replace(/\.png$/, '') + '.svg';
+/** Renders the dashboard to the PNG file `png`; returns the SVG it was drawn from. */
+export async function renderDashboard(d: Dashboard, results: PanelResult[], meta: DashboardMeta, png: string): Promise<{ svg: string }> {
+  const svg = await renderSvg(dashboardSpec(d, results, meta));
   fs.mkdirSync(path.dirname(png), { recursive: true });
-  fs.writeFileSync(svg, svgText);
-  fs.writeFileSync(png, svgToPng(svgText, 1));
-  return { png, svg };
+  fs.writeFileSync(png, svgToPng(svg, 1));
+  return { svg };
 }
