@@ -92,7 +92,10 @@ export function createGenAiInstruments(semconv: GenAiSemconv, reg: Registry): Ge
       buckets: DURATION_BUCKETS,
       registers: [reg],
     });
-    seriesNames.push(...histogramSeries('gen_ai_client_token_usage'), ...histogramSeries('gen_ai_client_operation_duration_seconds'));
+    seriesNames.push(
+      ...histogramSeries('gen_ai_client_token_usage'),
+      ...histogramSeries('gen_ai_client_operation_duration_seconds'),
+    );
     recorders.push((c, base) => {
       tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, c.inputTokens);
       tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, c.outputTokens);

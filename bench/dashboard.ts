@@ -18,14 +18,22 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 
 import { evaluateDashboard, hasData, loadDashboard, renderDashboard } from '../infra/grafana/dashboard';
 import { findPrometheus } from '../infra/prometheus/local';
-import { campaignWindow, runCampaign, SCRAPE_INTERVAL_S, startObservedStack, scrapeTimes } from '../test/support/prometheus-campaign';
+import {
+  campaignWindow,
+  runCampaign,
+  SCRAPE_INTERVAL_S,
+  startObservedStack,
+  scrapeTimes,
+} from '../test/support/prometheus-campaign';
 
 const OUT = path.join(__dirname, 'results');
 
 async function main(): Promise<void> {
   const bin = findPrometheus();
   if (!bin) {
-    process.stderr.write('dashboard:render: no prometheus binary (apt-get install prometheus, or PROMETHEUS=/path/to/prometheus)\n');
+    process.stderr.write(
+      'dashboard:render: no prometheus binary (apt-get install prometheus, or PROMETHEUS=/path/to/prometheus)\n',
+    );
     process.exit(2);
   }
   const stack = await startObservedStack(bin);
@@ -64,12 +72,20 @@ async function main(): Promise<void> {
       panels: results.map((r) => ({
         title: r.panel.title,
         type: r.panel.type,
-        targets: r.targets.map((t) => ({ refId: t.refId, expr: t.expr, instant: t.instant, series: t.series.length, hasData: hasData(t) })),
+        targets: r.targets.map((t) => ({
+          refId: t.refId,
+          expr: t.expr,
+          instant: t.instant,
+          series: t.series.length,
+          hasData: hasData(t),
+        })),
       })),
     };
     fs.writeFileSync(path.join(OUT, 'dashboard.json'), `${JSON.stringify(summary, null, 2)}\n`);
     const empty = results.flatMap((r) => r.targets.filter((t) => !hasData(t)).map((t) => `${r.panel.title} ${t.refId}`));
-    process.stdout.write(`wrote ${png} and dashboard.json (${results.length} panels${empty.length ? `; NO DATA: ${empty.join(', ')}` : ''})\n`);
+    process.stdout.write(
+      `wrote ${png} and dashboard.json (${results.length} panels${empty.length ? `; NO DATA: ${empty.join(', ')}` : ''})\n`,
+    );
     if (empty.length) process.exitCode = 1;
   } finally {
     await stack.close();

@@ -26,7 +26,10 @@ const LeafPanelSchema = z.object({
   title: z.string(),
   gridPos: GridPosSchema,
   targets: z.array(TargetSchema).default([]),
-  fieldConfig: z.object({ defaults: z.object({ unit: z.string().optional() }).passthrough() }).passthrough().optional(),
+  fieldConfig: z
+    .object({ defaults: z.object({ unit: z.string().optional() }).passthrough() })
+    .passthrough()
+    .optional(),
 });
 const PanelSchema = LeafPanelSchema.extend({ panels: z.array(LeafPanelSchema).optional() });
 const DashboardSchema = z.object({
@@ -46,9 +49,7 @@ export function loadDashboard(file = DASHBOARD_FILE): Dashboard {
 
 /** Every panel, rows' nested panels included, in grid order (top to bottom, left to right). */
 export function panelsOf(d: Dashboard): Panel[] {
-  return d.panels
-    .flatMap((p) => [p, ...(p.panels ?? [])])
-    .sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x);
+  return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]).sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x);
 }
 
 /** Instant panels (stat, table, or a target marked instant) are evaluated once, at the end of the range. */
@@ -210,7 +211,12 @@ function panelSpec(res: PanelResult, meta: DashboardMeta): object {
     width,
     height,
     data: { values: points },
-    mark: { type: 'line', point: values.length < 400 ? { size: 12 } : false, strokeWidth: 1.6, invalid: 'break-paths-filter-domains' },
+    mark: {
+      type: 'line',
+      point: values.length < 400 ? { size: 12 } : false,
+      strokeWidth: 1.6,
+      invalid: 'break-paths-filter-domains',
+    },
     encoding: {
       x: {
         field: 't',
@@ -292,7 +298,12 @@ export function dashboardSpec(d: Dashboard, results: PanelResult[], meta: Dashbo
 }
 
 /** Renders the dashboard to the PNG file `png`; returns the SVG it was drawn from. */
-export async function renderDashboard(d: Dashboard, results: PanelResult[], meta: DashboardMeta, png: string): Promise<{ svg: string }> {
+export async function renderDashboard(
+  d: Dashboard,
+  results: PanelResult[],
+  meta: DashboardMeta,
+  png: string,
+): Promise<{ svg: string }> {
   const svg = await renderSvg(dashboardSpec(d, results, meta));
   fs.mkdirSync(path.dirname(png), { recursive: true });
   fs.writeFileSync(png, svgToPng(svg, 1));

@@ -61,7 +61,12 @@ export function localConfig(targets: Record<string, string>, intervalS: number):
     if (!jobs.some((j) => j.job_name === name)) throw new Error(`no job ${name} in ${PROMETHEUS_CONFIG}`);
   return stringify({
     ...cfg,
-    global: { ...cfg.global, scrape_interval: `${intervalS}s`, scrape_timeout: `${intervalS}s`, evaluation_interval: `${intervalS}s` },
+    global: {
+      ...cfg.global,
+      scrape_interval: `${intervalS}s`,
+      scrape_timeout: `${intervalS}s`,
+      evaluation_interval: `${intervalS}s`,
+    },
     rule_files: cfg.rule_files.map((f) => path.resolve(PROMETHEUS_DIR, f)),
     scrape_configs: jobs,
   });
@@ -206,7 +211,9 @@ export async function startPrometheus(opts: {
   return {
     url,
     query: async (expr, time) =>
-      toSeries(await api(`${url}/api/v1/query`, DataSchema, { query: expr, ...(time !== undefined ? { time: String(time) } : {}) })),
+      toSeries(
+        await api(`${url}/api/v1/query`, DataSchema, { query: expr, ...(time !== undefined ? { time: String(time) } : {}) }),
+      ),
     queryRange: async (expr, start, end, stepS) =>
       toSeries(
         await api(`${url}/api/v1/query_range`, DataSchema, {

@@ -79,7 +79,9 @@ export async function startObservedStack(prometheusBin: string): Promise<Observe
       const workerTargets = targets.filter((t) => t.labels.job?.startsWith('agentbalance-worker'));
       if (workerTargets.length === 2 && workerTargets.every((t) => t.health === 'up')) break;
       if (Date.now() > deadline)
-        throw new Error(`Prometheus does not scrape the worker: ${JSON.stringify(workerTargets.map((t) => [t.labels.job, t.health, t.lastError]))}`);
+        throw new Error(
+          `Prometheus does not scrape the worker: ${JSON.stringify(workerTargets.map((t) => [t.labels.job, t.health, t.lastError]))}`,
+        );
       await sleep(250);
     }
     return { env, prom, metrics, sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`, close };
@@ -99,11 +101,19 @@ export interface ObservedCampaign {
 }
 
 /** Runs one campaign of `spec` to completion. */
-export async function runCampaign(stack: ObservedStack, prefix: string, spec: CampaignSpecInput = OBSERVED_SPEC): Promise<ObservedCampaign> {
+export async function runCampaign(
+  stack: ObservedStack,
+  prefix: string,
+  spec: CampaignSpecInput = OBSERVED_SPEC,
+): Promise<ObservedCampaign> {
   const campaignId = uid(prefix);
   const args: CampaignArgs = { campaignId, spec: CampaignSpecSchema.parse(spec) };
   const startedS = Date.now() / 1000;
-  const handle = await stack.env.client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [args] });
+  const handle = await stack.env.client.workflow.start('campaign', {
+    taskQueue: MAIN_TASK_QUEUE,
+    workflowId: campaignId,
+    args: [args],
+  });
   const summary = (await handle.result()) as CampaignSummary;
   const finishedS = Date.now() / 1000;
   const rows = await (await resultsStore()).getRuns(campaignId);

@@ -88,8 +88,14 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     assert.equal(rows.length, measured.summary.done);
     assert.ok(rows.length >= 8, `${rows.length} runs`);
     assert.ok(sum(rows.map((r) => r.costUsd)) > 0);
-    assert.ok(rows.some((r) => r.deadlineHit), 'a run hit its latency deadline');
-    assert.ok(rows.some((r) => r.budgetExhausted), 'a run exhausted its cost budget');
+    assert.ok(
+      rows.some((r) => r.deadlineHit),
+      'a run hit its latency deadline',
+    );
+    assert.ok(
+      rows.some((r) => r.budgetExhausted),
+      'a run exhausted its cost budget',
+    );
   });
 
   test('every dashboard query returns data over the campaign window (the failure names the panel)', async () => {
@@ -133,7 +139,10 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
 
     // "Cost in range" over exactly the campaign window: every USD the store booked, labelled simulated.
     const inRange = panel('Cost in range').targets[0]!.series;
-    assert.deepEqual(inRange.map((s) => s.metric.simulated), ['true']);
+    assert.deepEqual(
+      inRange.map((s) => s.metric.simulated),
+      ['true'],
+    );
     close(sum(inRange.map(instantValue)), storeTotal, 'cost in range');
 
     // The rate panels, evaluated at the window's end with the rate window = the campaign window:
@@ -150,7 +159,11 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     const methods = [...new Set(rows.map((r) => r.method))].sort();
     assert.deepEqual(perMethod.map((s) => s.metric.method).sort(), methods);
     for (const m of methods)
-      close(sum(perMethod.filter((s) => s.metric.method === m).map((s) => s.usd)), sum(rows.filter((r) => r.method === m).map((r) => r.costUsd)), `cost of ${m}`);
+      close(
+        sum(perMethod.filter((s) => s.metric.method === m).map((s) => s.usd)),
+        sum(rows.filter((r) => r.method === m).map((r) => r.costUsd)),
+        `cost of ${m}`,
+      );
     const perModel = await evalAtEnd('Cost rate per model');
     const byModel = new Map<string, number>();
     // The model label is the model id sent to the provider (the pool's backbone `model`).
@@ -165,9 +178,15 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     }
 
     // Runs and tokens, the same way.
-    const runsPerS = await stack!.prom.query(substitute(panel('Runs finished per second').panel.targets[0]!.expr, dashboard, atEnd), range.end);
+    const runsPerS = await stack!.prom.query(
+      substitute(panel('Runs finished per second').panel.targets[0]!.expr, dashboard, atEnd),
+      range.end,
+    );
     close(sum(runsPerS.map(instantValue)) * windowS, rows.length, 'runs finished');
-    const tokensPerS = await stack!.prom.query(substitute(panel('Tokens per second').panel.targets[0]!.expr, dashboard, atEnd), range.end);
+    const tokensPerS = await stack!.prom.query(
+      substitute(panel('Tokens per second').panel.targets[0]!.expr, dashboard, atEnd),
+      range.end,
+    );
     const storeTokens = sum(called(rows).map((a) => a.inputTokens + a.outputTokens));
     close(sum(tokensPerS.map(instantValue)) * windowS, storeTokens, 'tokens');
   });
@@ -176,7 +195,9 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     // The worker emits both generations here; hide one at a time, as a worker in that mode would.
     const hideLatest = (e: string) => e.replaceAll('gen_ai_client_inference_', 'not_emitted_');
     const hideV141 = (e: string) =>
-      e.replaceAll('gen_ai_client_token_usage_', 'not_emitted_').replaceAll('gen_ai_client_operation_duration_seconds_', 'not_emitted_');
+      e
+        .replaceAll('gen_ai_client_token_usage_', 'not_emitted_')
+        .replaceAll('gen_ai_client_operation_duration_seconds_', 'not_emitted_');
     const genAiPanels = results.filter((r) => r.panel.targets.some((t) => t.expr.includes('gen_ai_client_')));
     assert.ok(genAiPanels.length >= 3, 'token and duration panels');
     for (const r of genAiPanels) {
@@ -185,7 +206,10 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
         const latest = await stack!.prom.queryRange(hideV141(t.expr), range.start, range.end, range.stepS);
         const key = (s: Series[]) =>
           s
-            .map((x) => `${JSON.stringify(Object.entries(x.metric).sort())} ${x.points.map((p) => `${p.t}=${p.v.toPrecision(12)}`).join(',')}`)
+            .map(
+              (x) =>
+                `${JSON.stringify(Object.entries(x.metric).sort())} ${x.points.map((p) => `${p.t}=${p.v.toPrecision(12)}`).join(',')}`,
+            )
             .sort();
         assert.ok(hasData({ ...t, series: v141 }), `panel "${r.panel.title}" ${t.refId}: no data from v1.41 names`);
         assert.ok(hasData({ ...t, series: latest }), `panel "${r.panel.title}" ${t.refId}: no data from the latest names`);
@@ -198,8 +222,15 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
       `sum by (gen_ai_token_modality) (increase(gen_ai_client_inference_usage_input_tokens_total[${r}])) + sum by (gen_ai_token_modality) (increase(gen_ai_client_inference_usage_output_tokens_total[${r}]))`,
       range.end,
     );
-    assert.deepEqual(byModality.map((s) => s.metric.gen_ai_token_modality), ['text']);
-    close(instantValue(byModality[0]!), sum(called(measured.rows).map((a) => a.inputTokens + a.outputTokens)), 'tokens (latest counters)');
+    assert.deepEqual(
+      byModality.map((s) => s.metric.gen_ai_token_modality),
+      ['text'],
+    );
+    close(
+      instantValue(byModality[0]!),
+      sum(called(measured.rows).map((a) => a.inputTokens + a.outputTokens)),
+      'tokens (latest counters)',
+    );
   });
 
   test('every recording rule returns data and every rule evaluates without error', async () => {
@@ -217,7 +248,11 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     }
     const loaded = (await stack!.prom.rules()).flatMap((g) => g.rules);
     const alerts = rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
-    assert.deepEqual(loaded.map((r) => r.name).sort(), [...records, ...alerts].sort(), 'Prometheus loaded every rule of alerts.yml');
+    assert.deepEqual(
+      loaded.map((r) => r.name).sort(),
+      [...records, ...alerts].sort(),
+      'Prometheus loaded every rule of alerts.yml',
+    );
     for (const r of loaded) assert.equal(r.health, 'ok', `rule ${r.name}: ${r.lastError ?? ''}`);
     // A simulated campaign spends no real money and the worker is up: no alert fires.
     const firing = loaded.filter((r) => r.type === 'alerting' && r.state === 'firing').map((r) => r.name);
@@ -230,7 +265,8 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
       const png = path.join(out, 'dashboard.png');
       const { svg: svgText } = await renderDashboard(dashboard, results, { subtitle: ['test render'], range }, png);
       assert.ok(statSync(png).size > 50_000, 'a PNG of some size');
-      for (const r of results) assert.ok(svgText.includes(r.panel.title.replaceAll('&', '&amp;')), `panel "${r.panel.title}" drawn`);
+      for (const r of results)
+        assert.ok(svgText.includes(r.panel.title.replaceAll('&', '&amp;')), `panel "${r.panel.title}" drawn`);
       assert.ok(!svgText.includes('No data'), 'no panel drawn empty');
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -29,8 +29,7 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-const names = (text: string): string[] =>
-  [...new Set([...samples(text).keys()].map((k) => k.replace(/\{.*$/, '')))].sort();
+const names = (text: string): string[] => [...new Set([...samples(text).keys()].map((k) => k.replace(/\{.*$/, '')))].sort();
 
 async function recordIn(mode: GenAiSemconv): Promise<string> {
   const reg = new Registry();
@@ -69,7 +68,8 @@ test('latest: inference usage counters by modality, per-call token histograms, g
 
 test('both: the union, with the same numbers under either name', async () => {
   const both = samples(await recordIn('both'));
-  for (const [k, v] of [...samples(await recordIn('v1.41')), ...samples(await recordIn('latest'))]) assert.equal(both.get(k), v, k);
+  for (const [k, v] of [...samples(await recordIn('v1.41')), ...samples(await recordIn('latest'))])
+    assert.equal(both.get(k), v, k);
 });
 
 test("a worker's mode comes from the environment", () => {

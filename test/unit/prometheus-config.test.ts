@@ -64,7 +64,13 @@ test('every alert the issue asks for is defined and unit-tested', () => {
   assert.deepEqual(tests.rule_files, ['alerts.yml']);
   const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
   for (const a of alerts) {
-    assert.ok(cases.some((c) => c.alertname === a && c.exp_alerts.length > 0), `a test where ${a} fires`);
-    assert.ok(cases.some((c) => c.alertname === a && c.exp_alerts.length === 0), `a test where ${a} stays quiet`);
+    assert.ok(
+      cases.some((c) => c.alertname === a && c.exp_alerts.length > 0),
+      `a test where ${a} fires`,
+    );
+    assert.ok(
+      cases.some((c) => c.alertname === a && c.exp_alerts.length === 0),
+      `a test where ${a} stays quiet`,
+    );
   }
 });
