@@ -45,7 +45,7 @@ export interface ObservedStack {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the stack and waits until Prometheus scrapes both worker endpoints. */
 export async function startObservedStack(prometheusBin: string): Promise<ObservedStack> {
@@ -84,6 +84,7 @@ export async function startObservedStack(prometheusBin: string): Promise<Observe
         );
       await sleep(250);
     }
+    await sleep(3 * SCRAPE_INTERVAL_S * 1000); // scrapes of the idle worker, before any campaign
     return { env, prom, metrics, sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`, close };
   } catch (err) {
     await close();
@@ -127,14 +128,16 @@ export async function scrapeTimes(prom: LocalPrometheus, lookbackS = 600): Promi
 }
 
 /**
- * The window around a campaign on the scrape timeline: from the last scrape before it started to
- * the first scrape after its result came back (waits for that scrape). Both ends are sample
- * timestamps, so increase()/rate() over exactly this range need no extrapolation.
+ * The window around a campaign on the scrape timeline: from the last scrape at least one interval
+ * before it started (a scrape is answered a little after its timestamp, later on a loaded machine)
+ * to the first scrape after its result came back (waits for that scrape). Both ends are sample
+ * timestamps, so increase()/rate() over exactly this range need no extrapolation. Leave a few
+ * scrape intervals between campaigns measured this way.
  */
 export async function campaignWindow(prom: LocalPrometheus, c: ObservedCampaign): Promise<{ start: number; end: number }> {
   for (let i = 0; ; i++) {
     const times = await scrapeTimes(prom);
-    const before = times.filter((t) => t <= c.startedS);
+    const before = times.filter((t) => t <= c.startedS - SCRAPE_INTERVAL_S);
     const after = times.filter((t) => t >= c.finishedS);
     if (before.length && after.length) return { start: before[before.length - 1]!, end: after[0]! };
     if (i > 100) throw new Error(`no scrape around the campaign (${times.length} scrapes)`);

@@ -39,6 +39,7 @@ import {
   OBSERVED_SPEC,
   runCampaign,
   SCRAPE_INTERVAL_S,
+  sleep,
   startObservedStack,
   type ObservedCampaign,
   type ObservedStack,
@@ -72,6 +73,7 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     // increment of a counter series it has never scraped (README, "Limits"), so the cost check is
     // made on the second, identical campaign, whose series all exist before it starts.
     await runCampaign(stack, 'prom-warmup');
+    await sleep(3 * SCRAPE_INTERVAL_S * 1000); // the window starts a scrape after the warm-up's last booking
     measured = await runCampaign(stack, 'prom');
     const w = await campaignWindow(stack.prom, measured);
     range = { ...w, stepS: SCRAPE_INTERVAL_S, scrapeIntervalS: SCRAPE_INTERVAL_S };
