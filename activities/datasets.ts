@@ -73,6 +73,9 @@ async function resolveFiles(id: BenchmarkId, src: BenchmarkSource, given: string
   if (!st) throw new DatasetError(`${id}: ${given} does not exist`);
   if (st.isFile()) return [given];
   if (!st.isDirectory()) throw new DatasetError(`${id}: ${given} is neither a file nor a folder`);
+  // The datasets root (holding `<folder>/` per benchmark) works as well as the benchmark's folder.
+  const own = path.join(given, src.folder);
+  if (path.basename(given) !== src.folder && (await statOrNull(own))?.isDirectory()) return resolveFiles(id, src, own);
   const layout = src.layout;
   if (layout.kind === 'file') {
     for (const f of layout.files) {
@@ -146,8 +149,9 @@ export async function loadBenchmark(id: BenchmarkId, pathOrDefault?: string, opt
   if (issues.length > 0 && !options.skipBad) {
     const listed = reasons.slice(0, MAX_LISTED).map((r) => `  ${r}`);
     const more = reasons.length > MAX_LISTED ? [`  … and ${reasons.length - MAX_LISTED} more`] : [];
+    // The first line stands alone (the CLI prints only it): the count and the first file:line.
     throw new DatasetError(
-      [`${id}: ${issues.length} bad record(s); fix them or load with skipBad to skip them:`, ...listed, ...more].join('\n'),
+      [`${id}: ${issues.length} bad record(s), first ${reasons[0]}; fix them or skip them with --skip-bad-records`, ...listed, ...more].join('\n'),
       issues,
     );
   }
@@ -165,8 +169,13 @@ export interface BenchmarkSplits {
 }
 
 /** Loads a benchmark and splits it deterministically by `seed` (profiling, designer training, test). */
-export async function loadSplits(id: BenchmarkId, pathOrDefault: string | undefined, seed: string): Promise<BenchmarkSplits> {
-  const { tasks } = await loadBenchmark(id, pathOrDefault);
+export async function loadSplits(
+  id: BenchmarkId,
+  pathOrDefault: string | undefined,
+  seed: string,
+  options: Pick<LoadOptions, 'skipBad'> = {},
+): Promise<BenchmarkSplits> {
+  const { tasks } = await loadBenchmark(id, pathOrDefault, options);
   const split = splitIds(
     tasks.map((t) => t.id),
     seed,

@@ -18,12 +18,16 @@ export interface DesignerJobArgs {
   limit?: number;
   /** Training steps of the designer. */
   steps?: number;
+  /** Skip malformed dataset records instead of failing (`--skip-bad-records`). */
+  skipBadRecords?: boolean;
 }
+
+const loadOpts = (args: DesignerJobArgs) => ({ skipBad: args.skipBadRecords ?? false });
 
 /** Every (backbone, profile-split query) the profiling workflow runs, as single-agent runMas inputs. */
 export async function planProfiling(args: DesignerJobArgs): Promise<{ key: string; input: RunMasInput }[]> {
   const pool = loadPool(args.pool);
-  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed);
+  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
   const tasks = profile.slice(0, args.limit ?? 40);
   const out: { key: string; input: RunMasInput }[] = [];
   for (const b of pool.backbones) {
@@ -61,7 +65,7 @@ export function observationOf(key: string, r: RunMasResult): ProfileObservationL
 /** Fits latency models, IRT abilities/difficulties and the difficulty regressor; saves the profile. */
 export async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObservationLite[]): Promise<{ file: string; report: ProfilingReport; profileHash: string }> {
   const pool = loadPool(args.pool);
-  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed);
+  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
   const byId = new Map(profile.map((t) => [t.id, t]));
   const observations: ProfilingObservation[] = obs.map((o) => {
     const [backbone, item] = [o.key.slice(0, o.key.indexOf('|')), o.key.slice(o.key.indexOf('|') + 1)];
@@ -79,7 +83,7 @@ export async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObser
 /** Trains (or loads) the designer for (pool, benchmark), heartbeating with the step. */
 export async function trainDesignerJob(args: DesignerJobArgs): Promise<{ file: string; profileHash: string; steps: number; finalReward: number | null }> {
   const pool = loadPool(args.pool);
-  const { train } = await loadSplits(args.benchmark, args.datasetPath, args.seed);
+  const { train } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
   const loaded = await ensureDesigner({
     pool,
     benchmark: args.benchmark,

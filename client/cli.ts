@@ -6,6 +6,10 @@ import { registerRunCommand } from './commands/run';
 import { registerPoolCommands } from './commands/pool';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerDesignerCommands } from './commands/designer';
+import { preflight } from './preflight';
+import { EXIT, ExitCode } from './exit';
+
+export { EXIT } from './exit';
 
 /** Errors a user can fix: one line, exit 2, no stack trace. */
 function isUserFacing(err: unknown): err is Error {
@@ -14,10 +18,17 @@ function isUserFacing(err: unknown): err is Error {
   return ['PoolLoadError', 'PoolFileError', 'DatasetError', 'MissingApiKeyError', 'MasSpecError'].includes(name);
 }
 
+/** Commander's own errors (unknown flag or command, missing flag) as one line pointing at --help. */
+function oneLineErrors(cmd: Command, path: string): void {
+  cmd.configureOutput({
+    outputError: (str, write) => write(`agentbalance: ${str.trim().replace(/^error: /, '').split('\n')[0]}; see ${path} --help\n`),
+  });
+  for (const sub of cmd.commands) oneLineErrors(sub, `${path} ${sub.name()}`);
+}
+
 export function buildProgram(): Command {
   const program = new Command('agentbalance')
     .description('Cost- and latency-budgeted LLM multi-agent systems, run durably on Temporal')
-    .showHelpAfterError()
     .exitOverride();
   registerServerCommand(program);
   registerWorkerCommand(program);
@@ -25,22 +36,32 @@ export function buildProgram(): Command {
   registerPoolCommands(program);
   registerCampaignCommands(program);
   registerDesignerCommands(program);
+  oneLineErrors(program, 'agentbalance');
+  // The state folder and TEMPORAL_ADDRESS are checked before any command does work.
+  program.hook('preAction', async (_program, action) => preflight(action.name()));
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; everything else commander rejects is a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (err instanceof ExitCode) {
+      process.stderr.write(`agentbalance: ${err.message}\n`);
+      return err.code;
+    }
     if (isUserFacing(err)) {
       process.stderr.write(`agentbalance: ${err.message.split('\n')[0]}\n`);
-      return 2;
+      return EXIT.badInput;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`agentbalance: ${msg}\n`);
+    process.stderr.write(`agentbalance: ${msg.split('\n')[0]}\n`);
     if (process.env.AGENTBALANCE_DEBUG) console.error(err);
-    return 1;
+    return EXIT.error;
   }
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { BenchmarkIdSchema, BENCHMARK_DOMAIN, DomainSchema, type BenchmarkId, type Domain } from '../core/domain';
 import { MasSpecSchema, type Budgets, type MasSpec, type RunMasInput, type SimulationOptions } from '../core/mas';
@@ -7,6 +7,7 @@ import type { Task } from '../core/task';
 import { DECISION_ROLE_ID, rolePrompts, rolesFor } from '../core/roles';
 import { loadBenchmark } from '../activities/datasets';
 import { UserError } from './errors';
+import { kib, LIMITS } from './options';
 import { validateSpec } from '../core/dag';
 
 /** A MAS spec file: the spec plus the pool it draws on and the domain of its role prompts. */
@@ -19,21 +20,27 @@ export type SpecFile = z.infer<typeof SpecFileSchema>;
 export async function readSpecFile(file: string): Promise<SpecFile> {
   let text: string;
   try {
+    // Size first: a huge file is refused without reading it.
+    const size = (await stat(file)).size;
+    if (size > LIMITS.specFileBytes) throw new UserError(`--spec ${file}: the file is ${kib(size)}, over the ${kib(LIMITS.specFileBytes)} limit`);
     text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`cannot read spec file ${file}`);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`--spec ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`--spec ${file}: not valid JSON (${(e as Error).message})`);
   }
   const parsed = SpecFileSchema.safeParse(data);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new UserError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new UserError(`--spec ${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
+  const big = parsed.data.agents.find((a) => a.systemPrompt !== undefined && Buffer.byteLength(a.systemPrompt, 'utf8') > LIMITS.textBytes);
+  if (big) throw new UserError(`--spec ${file}: agents.${big.id}.systemPrompt is over the ${kib(LIMITS.textBytes)} limit`);
   return parsed.data;
 }
 
@@ -57,15 +64,28 @@ export function defaultMas(domain: Domain): MasSpec {
   };
 }
 
-export async function loadTask(benchmark: string, index: number, dataPath?: string): Promise<Task> {
+export async function loadTask(
+  benchmark: string,
+  index: number,
+  dataPath?: string,
+  opts: { skipBad?: boolean } = {},
+): Promise<Task> {
   const id = BenchmarkIdSchema.safeParse(benchmark);
-  if (!id.success) throw new UserError(`unknown benchmark "${benchmark}"; known: ${BenchmarkIdSchema.options.join(', ')}`);
-  const { tasks } = await loadBenchmark(id.data, dataPath);
+  if (!id.success) throw new UserError(`--benchmark: unknown value "${benchmark}"; allowed: ${BenchmarkIdSchema.options.join(', ')}`);
+  const loaded = await loadBenchmark(id.data, dataPath, { skipBad: opts.skipBad ?? false });
+  reportSkipped(benchmark, loaded);
+  const { tasks } = loaded;
   const task = tasks[index];
   if (!Number.isInteger(index) || index < 0 || !task) {
-    throw new UserError(`--index must be an integer in 0..${tasks.length - 1} for ${benchmark}`);
+    throw new UserError(`--index: must be an integer in 0..${tasks.length - 1} for ${benchmark} (got ${index})`);
   }
   return task;
+}
+
+/** One stderr line when --skip-bad-records skipped anything. */
+export function reportSkipped(benchmark: string, loaded: { skipped: number; skippedReasons: readonly string[] }): void {
+  if (loaded.skipped === 0) return;
+  process.stderr.write(`agentbalance: ${benchmark}: skipped ${loaded.skipped} bad record(s) (--skip-bad-records); first ${loaded.skippedReasons[0] ?? ''}\n`);
 }
 
 /** Assembles a runMas input: the backbones the spec uses and every role prompt it needs. */

@@ -4,6 +4,7 @@ import { startOrReuseDevServer, type DevServer } from '../infra/dev-server';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 import { UserError } from './errors';
+import { configuredServer, TEMPORAL_PROBE_MS } from './preflight';
 import { DEFAULT_METRICS_HOST, startMetricsServer, type MetricsServer } from '../workers/metrics-server';
 
 export interface TemporalEnv {
@@ -15,11 +16,25 @@ export interface TemporalEnv {
   embedded: boolean;
 }
 
-/** The server the user configured (production path), or undefined for the embedded default. */
-export function configuredServer(): { address: string; namespace: string } | undefined {
-  const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) return undefined;
-  return { address, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' };
+export { configuredServer } from './preflight';
+
+/**
+ * Connects to TEMPORAL_ADDRESS and checks that a Temporal server answers there (the SDK's own check
+ * lets an HTTP server that answers 404 pass as an "old server"), naming the variable when not.
+ */
+async function connectConfigured(address: string): Promise<Connection> {
+  const fail = (e: unknown) =>
+    new UserError(`TEMPORAL_ADDRESS=${address}: no Temporal server answers there (${e instanceof Error ? (e.cause instanceof Error ? e.cause : e).message.split('\n')[0] : String(e)})`);
+  const connection = await Connection.connect({ address, connectTimeout: TEMPORAL_PROBE_MS }).catch((e: unknown) => {
+    throw fail(e);
+  });
+  try {
+    await connection.withDeadline(Date.now() + TEMPORAL_PROBE_MS, () => connection.workflowService.getSystemInfo({}));
+  } catch (e) {
+    await connection.close().catch(() => undefined);
+    throw fail(e);
+  }
+  return connection;
 }
 
 /**
@@ -34,7 +49,7 @@ export async function withTemporal<T>(
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const configured = configuredServer();
   if (configured) {
-    const connection = await Connection.connect({ address: configured.address });
+    const connection = await connectConfigured(configured.address);
     const onSignal = () => {
       opts.onInterrupt?.();
       void connection.close().then(() => process.exit(130));

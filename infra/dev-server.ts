@@ -157,8 +157,18 @@ export async function startOrReuseDevServer(opts: { port?: number; uiPort?: numb
       port = await freePort();
     }
     const defaultUi = port === DEFAULT_PORT ? 8233 : undefined;
-    const uiPort = opts.uiPort ?? (defaultUi !== undefined && !(await portOpen(defaultUi)) ? defaultUi : await freePort());
-    const server = await launch(port, uiPort, dir, log);
+    let uiPort = opts.uiPort ?? (defaultUi !== undefined && !(await portOpen(defaultUi)) ? defaultUi : await freePort());
+    let server: Awaited<ReturnType<typeof launch>>;
+    try {
+      server = await launch(port, uiPort, dir, log);
+    } catch (err) {
+      // Another state folder's server can take the default port between the check and the start
+      // (two commands started at once): then any free port will do.
+      if (opts.port !== undefined || port !== DEFAULT_PORT || !(await portOpen(DEFAULT_PORT))) throw err;
+      port = await freePort();
+      if (opts.uiPort === undefined) uiPort = await freePort();
+      server = await launch(port, uiPort, dir, log);
+    }
     const record: ServerRecord = { port, uiPort, pid: process.pid, ...(server.serverPid !== undefined ? { serverPid: server.serverPid } : {}) };
     writeFileSync(path.join(dir, RECORD_FILE), JSON.stringify(record));
     return {

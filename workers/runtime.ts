@@ -11,15 +11,18 @@ export function installRuntime(opts: { logLevel?: LogLevel; sdkMetricsPort?: num
   installed = true;
   Runtime.install({
     logger: new DefaultLogger(opts.logLevel ?? 'WARN'),
-    ...(opts.sdkMetricsPort !== undefined
-      ? {
-          telemetryOptions: {
+    // Core (Rust) logs go through that logger, i.e. to stderr: by default Core prints them to
+    // stdout itself, which corrupted `--json` output (e.g. `WARN … Workflow task not found`).
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+      ...(opts.sdkMetricsPort !== undefined
+        ? {
             metrics: {
               prometheus: { bindAddress: `${hostForAddress(opts.sdkMetricsHost ?? '127.0.0.1')}:${opts.sdkMetricsPort}` },
             },
-          },
-        }
-      : {}),
+          }
+        : {}),
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { MAIN_TASK_QUEUE, llmTaskQueue } from '../core/queues';
-import type { ProviderKind } from '../core/pool';
+import type { WorkerConfig } from './config';
 import { countTokens } from '../core/tokens';
 import { callAgent } from '../activities/call-agent';
 import { gradeAnswer } from '../activities/grading';
@@ -8,26 +8,8 @@ import * as campaignActivities from '../activities/campaign';
 import { observeRun, runStarted } from '../activities/observe';
 import * as designerJobs from '../activities/designer-jobs';
 
-export interface WorkerConfig {
-  address: string;
-  namespace: string;
-  /** Concurrent activities on the main queue (grading, designing, stores). */
-  mainConcurrency: number;
-  /** Concurrent model calls per provider queue. */
-  llmConcurrency: number;
-  /** Optional provider rate limits in calls per second, enforced by Temporal across all workers. */
-  rateLimits: Partial<Record<ProviderKind, number>>;
-  providers: ProviderKind[];
-  /** Worker identity shown by the Temporal server (UI, pollers); the SDK's default is pid@host. */
-  identity?: string;
-}
-
-export const DEFAULT_WORKER_CONFIG: Omit<WorkerConfig, 'address' | 'namespace'> = {
-  mainConcurrency: 8,
-  llmConcurrency: 32,
-  rateLimits: {},
-  providers: ['simulated', 'openai', 'anthropic'],
-};
+// In a module of its own so the CLI can check flags against the defaults without loading the SDK.
+export { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './config';
 
 let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

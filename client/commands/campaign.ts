@@ -1,53 +1,52 @@
 import type { Command } from 'commander';
+import { lazy } from '../lazy';
 import cliProgress from 'cli-progress';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { BenchmarkIdSchema } from '../../core/domain';
 import { campaignIdFor, CampaignSpecSchema, type CampaignSpec } from '../../core/campaign/spec';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { parseMethodList } from '../../core/methods';
-import { campaignTasks, renderCampaignReport } from '../../activities/campaign';
 import { loadPool } from '../../activities/pool-loader';
 import { assertApiKeys } from '../../activities/providers/keys';
 import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { UserError } from '../errors';
-import { withTemporal } from '../temporal-env';
+import { nonNegativeDecimal, parseFlags, positiveInt, positiveList, rate } from '../options';
+import { emptySplitMessage } from './designer';
 import { pollProgress } from '../progress';
-
-const numberList = () =>
-  z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number))
-    .refine((xs) => xs.every((x) => Number.isFinite(x) && x > 0), 'a comma-separated list of positive numbers');
 
 const CampaignOptionsSchema = z.object({
   benchmark: BenchmarkIdSchema,
   data: z.string().optional(),
-  limit: z.coerce.number().int().positive('--limit must be a positive integer').optional(),
+  limit: positiveInt().optional(),
   methods: z.string().min(1),
-  costBudgets: numberList().default([]),
-  latencyBudgets: numberList().default([]),
+  costBudgets: positiveList().default([]),
+  latencyBudgets: positiveList().default([]),
   pool: z.string().default('sim-14'),
-  concurrency: z.coerce.number().int().positive().default(8),
+  concurrency: positiveInt().refine((n) => n <= 1024, 'must be at most 1024').default(8),
   seed: z.string().default('0'),
-  timeFactor: z.coerce.number().nonnegative().default(0),
+  timeFactor: nonNegativeDecimal().default(0),
+  inject429: rate().default(0),
+  inject5xx: rate().default(0),
   json: z.boolean().default(false),
 });
 
 /** Builds and validates a campaign spec from CLI-shaped options (shared with `demo`). */
 export function campaignSpecFrom(raw: Record<string, unknown>): { spec: CampaignSpec; json: boolean } {
-  const o = CampaignOptionsSchema.safeParse(raw);
-  if (!o.success) {
-    const i = o.error.issues[0]!;
-    throw new UserError(`${i.path.length ? `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : ''}${i.message}`);
+  const v = parseFlags(CampaignOptionsSchema, raw);
+  if (v.costBudgets.length === 0 && v.latencyBudgets.length === 0) {
+    throw new UserError('--cost-budgets or --latency-budgets: give at least one budget (a comma-separated list)');
   }
-  const v = o.data;
   const methods = v.methods.split(',').map((m) => m.trim()).filter(Boolean);
+  const pool = loadPool(v.pool);
   try {
     // Checked against the pool here so an unknown method is named with the valid ones listed.
-    parseMethodList(methods, loadPool(v.pool).backbones);
+    parseMethodList(methods, pool.backbones);
   } catch (e) {
     throw new UserError(`--methods: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if ((v.inject429 > 0 || v.inject5xx > 0) && !pool.simulated) {
+    throw new UserError(`--inject-429/--inject-5xx: fault injection works only with the simulated pool; ${pool.name} calls real providers`);
   }
   const spec = CampaignSpecSchema.safeParse({
     benchmark: v.benchmark,
@@ -59,7 +58,7 @@ export function campaignSpecFrom(raw: Record<string, unknown>): { spec: Campaign
     costBudgets: v.costBudgets,
     latencyBudgets: v.latencyBudgets,
     concurrency: v.concurrency,
-    simulation: { timeFactor: v.timeFactor, rate429: 0, rate5xx: 0, seed: v.seed },
+    simulation: { timeFactor: v.timeFactor, rate429: v.inject429, rate5xx: v.inject5xx, seed: v.seed },
   });
   if (!spec.success) {
     const i = spec.error.issues[0]!;
@@ -74,13 +73,20 @@ const usd = (v: number) => (v < 0.01 ? `$${v.toPrecision(3)}` : `$${v.toFixed(3)
 export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): Promise<CampaignSummary> {
   const pool = loadPool(spec.pool);
   assertApiKeys(pool.backbones.filter((b) => b.provider !== 'simulated'));
-  const { selected } = await campaignTasks(spec);
-  if (selected.length === 0) throw new UserError(`campaign: the ${spec.split} split of ${spec.benchmark} is empty`);
+  const { campaignTasks } = lazy<typeof import('../../activities/campaign')>('../../activities/campaign', __filename);
+  const { selected, train, all } = await campaignTasks(spec);
+  if (selected.length === 0) {
+    throw new UserError(`campaign: ${spec.benchmark} has ${all.length} usable record(s) and its ${spec.split} split is empty; give a dataset of 10 or more records`);
+  }
+  if (train.length === 0 && spec.methods.some((m) => m === 'agentbalance' || m.startsWith('plugin-'))) {
+    throw new UserError(`--methods: ${emptySplitMessage(spec.benchmark, all.length, 'train')}`);
+  }
   const campaignId = campaignIdFor(spec, selected.map((t) => t.id));
   const say = (m: string) => {
     if (!opts.json) process.stderr.write(`${m}\n`);
   };
   say(`${pool.simulated ? 'SIMULATED pool' : 'pool'} ${pool.name} · campaign ${campaignId} · ${selected.length} queries of ${spec.benchmark}`);
+  const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
   return withTemporal(
     async ({ client }) => {
       await startOrAttach(client, campaignId, spec, say);
@@ -98,6 +104,7 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): 
 }
 
 async function startOrAttach(client: Client, campaignId: string, spec: CampaignSpec, say: (m: string) => void): Promise<void> {
+  const { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } = lazy<typeof import('@temporalio/client')>('@temporalio/client', __filename);
   try {
     await client.workflow.start('campaign', {
       taskQueue: MAIN_TASK_QUEUE,
@@ -186,6 +193,8 @@ export function registerCampaignCommands(program: Command): void {
     .option('--concurrency <n>', 'runs in flight', '8')
     .option('--seed <s>', 'seed', '0')
     .option('--time-factor <x>', 'simulated pool: real seconds per simulated second', '0')
+    .option('--inject-429 <rate>', 'simulated pool: probability (0-1) that a model call answers HTTP 429 (seeded)', '0')
+    .option('--inject-5xx <rate>', 'simulated pool: probability (0-1) that a model call answers HTTP 5xx (seeded)', '0')
     .option('--json', 'print one JSON object (campaignId, simulated, auc, curves)')
     .action(async (raw: Record<string, unknown>) => {
       const { spec, json } = campaignSpecFrom(raw);
@@ -196,6 +205,7 @@ export function registerCampaignCommands(program: Command): void {
     .command('report <campaignId>')
     .description('re-render a campaign report (Markdown, JSON, SVG and PNG charts) from the results store')
     .action(async (id: string) => {
+      const { renderCampaignReport } = lazy<typeof import('../../activities/campaign')>('../../activities/campaign', __filename);
       const r = await renderCampaignReport(id).catch((e: unknown) => {
         throw new UserError(e instanceof Error ? e.message : String(e));
       });

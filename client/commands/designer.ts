@@ -1,19 +1,19 @@
 import type { Command } from 'commander';
+import { lazy } from '../lazy';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { BenchmarkIdSchema } from '../../core/domain';
 import { DEFAULT_POOL } from '../../core/pool-file';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
-import { currentProfile, designerPlanner, ensureDesigner } from '../../activities/designer-service';
-import { loadSplits } from '../../activities/datasets';
+import { loadBenchmark, loadSplits } from '../../activities/datasets';
 import { decisionRole, rolesFor } from '../../core/roles';
 import { loadPool } from '../../activities/pool-loader';
 import type { DesignerJobArgs } from '../../activities/designer-jobs';
 import { BAND_CENTER, selectPool, type DifficultyBand } from '../../core/designer/selection';
 import { BENCHMARK_DOMAIN } from '../../core/domain';
 import { UserError } from '../errors';
-import { withTemporal } from '../temporal-env';
+import { parseFlags, positiveInt } from '../options';
+import { reportSkipped } from '../run-input';
 import { setDesignHook } from './run';
 import { pollProgress } from '../progress';
 
@@ -22,24 +22,47 @@ const JobOptionsSchema = z.object({
   benchmark: BenchmarkIdSchema,
   data: z.string().optional(),
   seed: z.string().default('0'),
-  limit: z.coerce.number().int().positive('--limit must be a positive integer').optional(),
-  steps: z.coerce.number().int().positive('--steps must be a positive integer').optional(),
+  limit: positiveInt().optional(),
+  steps: positiveInt().optional(),
+  skipBadRecords: z.boolean().default(false),
+});
+
+const SelectOptionsSchema = z.object({
+  pool: z.string().default(DEFAULT_POOL),
+  benchmark: BenchmarkIdSchema,
+  k: positiveInt().default(3),
+  json: z.boolean().default(false),
 });
 
 const HeartbeatSchema = z.object({ step: z.number(), steps: z.number() });
 
-function jobArgs(raw: Record<string, unknown>): DesignerJobArgs {
-  const o = JobOptionsSchema.safeParse(raw);
-  if (!o.success) throw new UserError(o.error.issues[0]!.message);
-  loadPool(o.data.pool); // a bad pool is a user error before any work starts
+/**
+ * Validated job arguments; the dataset is loaded here too, so a missing, malformed or too small
+ * one is reported before any server starts.
+ */
+async function jobArgs(raw: Record<string, unknown>, split: 'profile' | 'train'): Promise<DesignerJobArgs> {
+  const o = parseFlags(JobOptionsSchema, raw);
+  loadPool(o.pool); // a bad pool is a user error before any work starts
+  const loaded = await loadBenchmark(o.benchmark, o.data, { skipBad: o.skipBadRecords });
+  reportSkipped(o.benchmark, loaded);
+  const splits = await loadSplits(o.benchmark, o.data, o.seed, { skipBad: o.skipBadRecords });
+  if (splits[split].length === 0) throw new UserError(emptySplitMessage(o.benchmark, splits.all.length, split));
   return {
-    pool: o.data.pool,
-    benchmark: o.data.benchmark,
-    seed: o.data.seed,
-    ...(o.data.data ? { datasetPath: o.data.data } : {}),
-    ...(o.data.limit ? { limit: o.data.limit } : {}),
-    ...(o.data.steps ? { steps: o.data.steps } : {}),
+    pool: o.pool,
+    benchmark: o.benchmark,
+    seed: o.seed,
+    ...(o.data ? { datasetPath: o.data } : {}),
+    ...(o.limit ? { limit: o.limit } : {}),
+    ...(o.steps ? { steps: o.steps } : {}),
+    ...(o.skipBadRecords ? { skipBadRecords: true } : {}),
   };
+}
+
+/** Why a split is empty and what would fix it (splits are 20 % profile, 30 % train by a seeded hash of the ids). */
+export function emptySplitMessage(benchmark: string, records: number, split: 'profile' | 'train'): string {
+  const share = split === 'profile' ? '20 %' : '30 %';
+  const need = split === 'train' ? 'training the designer needs at least one query there' : 'profiling needs at least one query there';
+  return `${benchmark}: the dataset has ${records} usable record(s) and none falls in its ${split} split (${share} of the records, by a seeded hash); ${need}: give a dataset of 10 or more records${split === 'train' ? ', or pass --spec FILE to run your own MAS' : ''}`;
 }
 
 export function registerDesignerCommands(program: Command): void {
@@ -51,8 +74,10 @@ export function registerDesignerCommands(program: Command): void {
     .option('--data <path>', 'benchmark file or folder')
     .option('--limit <n>', 'profile-split queries per backbone', '40')
     .option('--seed <s>', 'split seed', '0')
+    .option('--skip-bad-records', 'skip (and count) malformed dataset records')
     .action(async (raw: Record<string, unknown>) => {
-      const args = jobArgs(raw);
+      const args = await jobArgs(raw, 'profile');
+      const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
       const res = await withTemporal(async ({ client }) => {
         const handle = await client.workflow.start('profilePool', {
           taskQueue: MAIN_TASK_QUEUE,
@@ -86,8 +111,11 @@ export function registerDesignerCommands(program: Command): void {
     .option('--data <path>', 'benchmark file or folder')
     .option('--steps <n>', 'training steps')
     .option('--seed <s>', 'seed', '0')
+    .option('--skip-bad-records', 'skip (and count) malformed dataset records')
     .action(async (raw: Record<string, unknown>) => {
-      const args = jobArgs(raw);
+      const args = await jobArgs(raw, 'train');
+      const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
+      const { defaultPayloadConverter } = lazy<typeof import('@temporalio/common')>('@temporalio/common', __filename);
       const res = await withTemporal(async ({ client }) => {
         const handle = await client.workflow.start('designPool', {
           taskQueue: MAIN_TASK_QUEUE,
@@ -135,18 +163,17 @@ export function registerDesignerCommands(program: Command): void {
     .requiredOption('--benchmark <id>', 'benchmark (its domain and profile are used)')
     .option('--k <n>', 'representatives per band (k-medoids)', '3')
     .option('--json', 'print JSON')
-    .action((raw: { pool: string; benchmark: string; k: string; json?: boolean }) => {
-      const bench = BenchmarkIdSchema.safeParse(raw.benchmark);
-      if (!bench.success) throw new UserError(`unknown benchmark "${raw.benchmark}"`);
-      const k = Number(raw.k);
-      if (!Number.isInteger(k) || k < 1) throw new UserError('--k must be a positive integer');
-      const pool = loadPool(raw.pool);
-      const profile = currentProfile(pool, bench.data);
-      const domain = BENCHMARK_DOMAIN[bench.data];
+    .action(async (raw: Record<string, unknown>) => {
+      const o = parseFlags(SelectOptionsSchema, raw);
+      const k = o.k;
+      const pool = loadPool(o.pool);
+      const { currentProfile } = lazy<typeof import('../../activities/designer-service')>('../../activities/designer-service', __filename);
+      const profile = currentProfile(pool, o.benchmark);
+      const domain = BENCHMARK_DOMAIN[o.benchmark];
       const results = (Object.keys(BAND_CENTER) as DifficultyBand[]).map((band) =>
         selectPool(profile, { domain, difficulty: BAND_CENTER[band], k, inputTokens: 300 }),
       );
-      if (raw.json) {
+      if (o.json) {
         console.log(JSON.stringify({ pool: pool.name, simulated: pool.simulated, profile: profile.source, domain, bands: results }));
         return;
       }
@@ -163,9 +190,17 @@ export function registerDesignerCommands(program: Command): void {
 
   // `run --benchmark B --index N` designs its MAS with the saved designer (training a small one first if needed).
   setDesignHook(async ({ options, pool, benchmark, task }) => {
-    const { train } = await loadSplits(benchmark, options.data, '0');
+    const { train, all } = await loadSplits(benchmark, options.data, '0', { skipBad: options.skipBadRecords });
+    const { designerPlanner, ensureDesigner } = lazy<typeof import('../../activities/designer-service')>('../../activities/designer-service', __filename);
     if (!options.json) process.stderr.write('agentbalance: loading the designer (trains a small one on first use)...\n');
-    const loaded = await ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0' });
+    let loaded: Awaited<ReturnType<typeof ensureDesigner>>;
+    try {
+      loaded = await ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0' });
+    } catch (e) {
+      // With no saved designer, an empty train split is the dataset's fault, not a crash.
+      if (train.length === 0) throw new UserError(`run --benchmark: ${emptySplitMessage(benchmark, all.length, 'train')}`);
+      throw e;
+    }
     const roles = rolesFor(task.domain, benchmark);
     const decision = decisionRole(task.domain, benchmark);
     const plan = designerPlanner(loaded)({

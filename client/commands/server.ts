@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { startOrReuseDevServer } from '../../infra/dev-server';
+import { lazy } from '../lazy';
 import { stateDir } from '../../infra/paths';
+import { naturalInt, parseFlag } from '../options';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -9,9 +10,11 @@ export function registerServerCommand(program: Command): void {
     .option('--port <port>', 'gRPC port (default: the one this state folder recorded, else 7233 when free, else any free port)')
     .option('--ui-port <port>', 'web UI port (default: 8233 next to 7233, else any free port)')
     .action(async (o: { port?: string; uiPort?: string }) => {
+      const port = (flag: string, v: string) => parseFlag(flag, naturalInt().refine((n) => n >= 1 && n <= 65535, 'expected a port number 1-65535'), v);
+      const { startOrReuseDevServer } = lazy<typeof import('../../infra/dev-server')>('../../infra/dev-server', __filename);
       const server = await startOrReuseDevServer({
-        ...(o.port !== undefined ? { port: Number(o.port) } : {}),
-        ...(o.uiPort !== undefined ? { uiPort: Number(o.uiPort) } : {}),
+        ...(o.port !== undefined ? { port: port('--port', o.port) } : {}),
+        ...(o.uiPort !== undefined ? { uiPort: port('--ui-port', o.uiPort) } : {}),
       });
       if (!server.owned) {
         console.log(`A Temporal server is already running at ${server.address} (UI ${server.uiUrl}).`);

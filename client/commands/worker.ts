@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ProviderKindSchema } from '../../core/pool';
-import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
-import { installRuntime } from '../../workers/runtime';
-import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, startMetricsServer } from '../../workers/metrics-server';
-import { configuredServer } from '../temporal-env';
-import { recordedDevServer } from '../../infra/dev-server';
+import type { RunningWorkers } from '../../workers/worker';
+import { DEFAULT_WORKER_CONFIG } from '../../workers/config';
+import { configuredServer } from '../preflight';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from '../../workers/metrics-server';
+import { lazy } from '../lazy';
 import { UserError } from '../errors';
+import { decimal, parseFlag, positiveInt } from '../options';
 
 const RateLimitsSchema = z.partialRecord(ProviderKindSchema, z.number().positive());
 
@@ -16,8 +17,8 @@ export function registerWorkerCommand(program: Command): void {
     .description('run a worker: workflows and CPU activities on the main queue, model calls on one queue per provider')
     .option('--address <host:port>', 'Temporal server (default: TEMPORAL_ADDRESS, else the dev server of the state folder, else 127.0.0.1:7233)')
     .option('--namespace <ns>', 'namespace (default: TEMPORAL_NAMESPACE or default)')
-    .option('--concurrency <n>', 'concurrent CPU activities', String(DEFAULT_WORKER_CONFIG.mainConcurrency))
-    .option('--llm-concurrency <n>', 'concurrent model calls per provider', String(DEFAULT_WORKER_CONFIG.llmConcurrency))
+    .option('--concurrency <n>', 'concurrent CPU activities (default 8)')
+    .option('--llm-concurrency <n>', 'concurrent model calls per provider (default 32)')
     .option('--rate-limit <provider=perSecond...>', 'task-queue rate limit per provider, e.g. openai=5', [])
     .option('--metrics-port <port>', 'serve the product metrics for Prometheus on this port (/metrics; 0: any free port)', String(DEFAULT_METRICS_PORT))
     .option('--metrics-host <host>', 'address the product metrics bind to', DEFAULT_METRICS_HOST)
@@ -28,8 +29,8 @@ export function registerWorkerCommand(program: Command): void {
       async (o: {
         address?: string;
         namespace?: string;
-        concurrency: string;
-        llmConcurrency: string;
+        concurrency?: string;
+        llmConcurrency?: string;
         rateLimit: string[];
         metrics: boolean;
         metricsPort: string;
@@ -37,30 +38,32 @@ export function registerWorkerCommand(program: Command): void {
         sdkMetricsPort?: string;
         sdkMetricsHost: string;
       }) => {
+        // Loaded here, not at the top: other commands and bad flags do not pay for the worker's modules.
         const server = configuredServer();
-        const address = o.address ?? server?.address ?? (await recordedDevServer()) ?? '127.0.0.1:7233';
+        const address = o.address ?? server?.address ?? (await lazy<typeof import('../../infra/dev-server')>('../../infra/dev-server', __filename).recordedDevServer()) ?? '127.0.0.1:7233';
         const namespace = o.namespace ?? server?.namespace ?? 'default';
         const limits = RateLimitsSchema.safeParse(
           Object.fromEntries(
             o.rateLimit.map((kv) => {
               const [k, v] = kv.split('=');
-              return [k, Number(v)];
+              return [k, decimal().safeParse(v ?? '').data ?? Number.NaN];
             }),
           ),
         );
         if (!limits.success) {
           throw new UserError(`--rate-limit: expected provider=callsPerSecond, provider one of ${ProviderKindSchema.options.join(', ')}`);
         }
-        const concurrency = Number(o.concurrency);
-        const llmConcurrency = Number(o.llmConcurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(llmConcurrency) || llmConcurrency < 1) {
-          throw new UserError('--concurrency and --llm-concurrency must be positive integers');
-        }
+        const concurrency = parseFlag('--concurrency', positiveInt(), o.concurrency ?? String(DEFAULT_WORKER_CONFIG.mainConcurrency));
+        const llmConcurrency = parseFlag('--llm-concurrency', positiveInt(), o.llmConcurrency ?? String(DEFAULT_WORKER_CONFIG.llmConcurrency));
         const metricsPort = parsePort('--metrics-port', o.metricsPort);
         const sdkMetricsPort = o.sdkMetricsPort !== undefined ? parsePort('--sdk-metrics-port', o.sdkMetricsPort) : undefined;
         if (o.metrics && sdkMetricsPort !== undefined && sdkMetricsPort === metricsPort && metricsPort !== 0) {
           throw new UserError('--metrics-port and --sdk-metrics-port must differ (product and SDK metrics have their own endpoints)');
         }
+        // Loaded here, not at the top: other commands and bad flags do not pay for the worker's modules.
+        const { startWorkers } = lazy<typeof import('../../workers/worker')>('../../workers/worker', __filename);
+        const { installRuntime } = lazy<typeof import('../../workers/runtime')>('../../workers/runtime', __filename);
+        const { startMetricsServer } = lazy<typeof import('../../workers/metrics-server')>('../../workers/metrics-server', __filename);
         installRuntime({
           logLevel: 'INFO',
           ...(sdkMetricsPort !== undefined ? { sdkMetricsPort, sdkMetricsHost: o.sdkMetricsHost } : {}),

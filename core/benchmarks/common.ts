@@ -76,6 +76,33 @@ export interface RawRecord {
   error?: string;
 }
 
+/**
+ * The largest dataset record (one JSONL line or JSON array element) accepted, in UTF-8 bytes: a
+ * record travels inside workflow inputs, and Temporal refuses payloads over 2 MB.
+ */
+export const MAX_RECORD_BYTES = 256 * 1024;
+
+function utf8Bytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** A reason when a record's text is over MAX_RECORD_BYTES (cheap for the usual short records). */
+function oversized(raw: string): string | undefined {
+  if (raw.length * 3 <= MAX_RECORD_BYTES) return undefined;
+  const bytes = utf8Bytes(raw);
+  return bytes > MAX_RECORD_BYTES ? `record is ${bytes} bytes, over the ${MAX_RECORD_BYTES / 1024} KiB limit` : undefined;
+}
+
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -88,10 +115,14 @@ export function readJsonLines(text: string): RawRecord[] {
     const raw = (lines[i] ?? '').replace(/\r$/, '');
     if (raw.trim() === '') continue;
     const rec: RawRecord = { line: i + 1, ordinal: out.length };
-    try {
-      rec.value = JSON.parse(raw);
-    } catch (e) {
-      rec.error = `invalid JSON: ${(e as Error).message}`;
+    const tooBig = oversized(raw);
+    if (tooBig) rec.error = tooBig;
+    else {
+      try {
+        rec.value = JSON.parse(raw);
+      } catch (e) {
+        rec.error = `invalid JSON: ${(e as Error).message}`;
+      }
     }
     out.push(rec);
   }
@@ -158,10 +189,14 @@ export function readJsonArray(text: string): RawRecord[] {
     }
     const slice = src.slice(start, end);
     const rec: RawRecord = { line: startLine, ordinal: out.length };
-    try {
-      rec.value = JSON.parse(slice);
-    } catch (e) {
-      rec.error = `invalid JSON: ${(e as Error).message}`;
+    const tooBig = oversized(slice);
+    if (tooBig) rec.error = tooBig;
+    else {
+      try {
+        rec.value = JSON.parse(slice);
+      } catch (e) {
+        rec.error = `invalid JSON: ${(e as Error).message}`;
+      }
     }
     out.push(rec);
     advance(end);
