@@ -23,7 +23,11 @@ export const TEMPORAL_PROBE_MS = 3000;
  * unreachable server is one line within seconds, not an error after the dev server started.
  */
 export async function preflight(command: string): Promise<void> {
-  if (USES_STATE.has(command)) checkStateDir();
+  if (USES_STATE.has(command)) {
+    checkStateDir();
+    const url = process.env.AGENTBALANCE_DATABASE_URL;
+    if (url && !/^postgres(ql)?:\/\//i.test(url)) throw new UserError('AGENTBALANCE_DATABASE_URL: expected a postgres:// or postgresql:// URL');
+  }
   if (USES_TEMPORAL.has(command)) {
     checkMetricsPort();
     const address = process.env.TEMPORAL_ADDRESS;

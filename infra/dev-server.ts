@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -181,6 +181,46 @@ export async function startOrReuseDevServer(opts: { port?: number; uiPort?: numb
   });
 }
 
+/**
+ * Whether process `pid` holds a listening TCP socket on `port` (Linux /proc). Where /proc cannot
+ * tell, true: the caller then relies on the server answering.
+ */
+function listensOn(pid: number | undefined, port: number): boolean {
+  if (pid === undefined) return true;
+  let inodes: Set<string>;
+  try {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+    inodes = new Set<string>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let text = '';
+      try {
+        text = readFileSync(table, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the socket inode
+        if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+      }
+    }
+    if (inodes.size === 0) return false;
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' });
+      } catch {
+        continue; // closed meanwhile
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && inodes.has(m[1]!)) return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 async function launch(port: number, uiPort: number, dir: string, log: (m: string) => void): Promise<DevServer & { serverPid?: number }> {
   let exe: string;
   try {
@@ -210,7 +250,9 @@ async function launch(port: number, uiPort: number, dir: string, log: (m: string
   let exited = false;
   child.once('exit', () => { exited = true; });
   const deadline = Date.now() + 60_000;
-  while (!(await isTemporal(address))) {
+  // Ready only once *our* process listens: another folder's server may have taken the port after
+  // it was found free, and would answer too (the child then exits with "address already in use").
+  while (exited || !listensOn(child.pid, port) || !(await isTemporal(address))) {
     if (exited) throw new Error(`the Temporal dev server exited at start; see ${path.join(dir, 'temporal-server.log')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -8,6 +8,7 @@ import { campaignIdFor, CampaignSpecSchema, type CampaignSpec } from '../../core
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { parseMethodList } from '../../core/methods';
 import { loadPool } from '../../activities/pool-loader';
+import { loadBenchmark } from '../../activities/datasets';
 import { assertApiKeys } from '../../activities/providers/keys';
 import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { UserError } from '../errors';
@@ -73,6 +74,9 @@ const usd = (v: number) => (v < 0.01 ? `$${v.toPrecision(3)}` : `$${v.toFixed(3)
 export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): Promise<CampaignSummary> {
   const pool = loadPool(spec.pool);
   assertApiKeys(pool.backbones.filter((b) => b.provider !== 'simulated'));
+  // The dataset is checked first with the light loader: bad data is one line before the campaign
+  // modules (TensorFlow and the rest) load.
+  await loadBenchmark(spec.benchmark, spec.datasetPath);
   const { campaignTasks } = lazy<typeof import('../../activities/campaign')>('../../activities/campaign', __filename);
   const { selected, train, all } = await campaignTasks(spec);
   if (selected.length === 0) {

@@ -192,7 +192,7 @@ export function registerDesignerCommands(program: Command): void {
   setDesignHook(async ({ options, pool, benchmark, task }) => {
     const { train, all } = await loadSplits(benchmark, options.data, '0', { skipBad: options.skipBadRecords });
     const { designerPlanner, ensureDesigner } = lazy<typeof import('../../activities/designer-service')>('../../activities/designer-service', __filename);
-    if (!options.json) process.stderr.write('agentbalance: loading the designer (trains a small one on first use)...\n');
+    if (!options.json && train.length > 0) process.stderr.write('agentbalance: loading the designer (trains a small one on first use)...\n');
     let loaded: Awaited<ReturnType<typeof ensureDesigner>>;
     try {
       loaded = await ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0' });

@@ -101,7 +101,8 @@ export function registerRunCommand(program: Command): void {
       // Loaded here, not at the top: a bad flag is answered without loading the Temporal SDK.
       const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
       const { runMas } = lazy<typeof import('../api')>('../api', __filename);
-      const result: RunMasResult = await withTemporal((env) => runMas(env.client, input), { log: o.json ? () => {} : undefined });
+      // Progress lines go to stderr in every mode; stdout carries only the result.
+      const result: RunMasResult = await withTemporal((env) => runMas(env.client, input));
       if (o.json) {
         console.log(JSON.stringify({ ...result, pool: pool.name, ...(task ? { taskId: task.id } : {}) }));
       } else {

@@ -38,10 +38,6 @@ export function registerWorkerCommand(program: Command): void {
         sdkMetricsPort?: string;
         sdkMetricsHost: string;
       }) => {
-        // Loaded here, not at the top: other commands and bad flags do not pay for the worker's modules.
-        const server = configuredServer();
-        const address = o.address ?? server?.address ?? (await lazy<typeof import('../../infra/dev-server')>('../../infra/dev-server', __filename).recordedDevServer()) ?? '127.0.0.1:7233';
-        const namespace = o.namespace ?? server?.namespace ?? 'default';
         const limits = RateLimitsSchema.safeParse(
           Object.fromEntries(
             o.rateLimit.map((kv) => {
@@ -60,7 +56,11 @@ export function registerWorkerCommand(program: Command): void {
         if (o.metrics && sdkMetricsPort !== undefined && sdkMetricsPort === metricsPort && metricsPort !== 0) {
           throw new UserError('--metrics-port and --sdk-metrics-port must differ (product and SDK metrics have their own endpoints)');
         }
+        const server = configuredServer();
+        const namespace = o.namespace ?? server?.namespace ?? 'default';
         // Loaded here, not at the top: other commands and bad flags do not pay for the worker's modules.
+        const { recordedDevServer } = lazy<typeof import('../../infra/dev-server')>('../../infra/dev-server', __filename);
+        const address = o.address ?? server?.address ?? (await recordedDevServer()) ?? '127.0.0.1:7233';
         const { startWorkers } = lazy<typeof import('../../workers/worker')>('../../workers/worker', __filename);
         const { installRuntime } = lazy<typeof import('../../workers/runtime')>('../../workers/runtime', __filename);
         const { startMetricsServer } = lazy<typeof import('../../workers/metrics-server')>('../../workers/metrics-server', __filename);

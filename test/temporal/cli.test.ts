@@ -1,49 +1,42 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const BIN = path.resolve(__dirname, '../../bin/agentbalance.cjs');
-const CYCLIC_SPEC = path.join(mkdtempSync(path.join(os.tmpdir(), 'ab-spec-')), 'cyclic.json');
-writeFileSync(
-  CYCLIC_SPEC,
-  JSON.stringify({
-    agents: [
-      { id: 'a', role: 'solver', backbone: 'gpt-4o-mini' },
-      { id: 'b', role: 'solver', backbone: 'gpt-4o-mini' },
-      { id: 'd', role: 'decision', backbone: 'gpt-4o-mini' },
-    ],
-    edges: [['a', 'b'], ['b', 'a'], ['a', 'd']],
-    decision: 'd',
-  }),
-);
-
 function cli(args: string[], env: Record<string, string> = {}) {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete e.TEMPORAL_ADDRESS;
   return spawnSync(process.execPath, [BIN, ...args], { env: e, encoding: 'utf8', timeout: 120_000 });
 }
 
-test('bad input: exit 2 and one line on stderr, no stack trace', () => {
-  for (const args of [
-    ['run', '--query', 'x', '--max-cost', '-1'],
-    ['run', '--query', 'x', '--max-latency', 'abc'],
-    ['run'],
-    ['run', '--benchmark', 'nope', '--index', '0'],
-    ['run', '--spec', '/does/not/exist.json'],
-    ['run', '--spec', CYCLIC_SPEC, '--query', 'hi'],
-    ['campaign', '--benchmark', 'sample-math', '--methods', 'nope', '--cost-budgets', '0.001'],
-    ['campaign', '--benchmark', 'sample-math', '--methods', 'chain'],
-    ['campaign', '--benchmark', 'sample-math', '--methods', 'chain', '--cost-budgets', '0,-1'],
-    ['report', 'c-does-not-exist'],
-    ['select', '--benchmark', 'nope'],
-  ]) {
-    const r = cli(args);
+// The full table of bad inputs runs in-process (test/unit/cli-bad-input.test.ts); these check the
+// real executable: exit status, one stderr line, nothing on stdout.
+test('bad input through the executable: exit 2 and one line on stderr', () => {
+  for (const [args, line] of [
+    [['run', '--frob'], /^agentbalance: unknown option '--frob'; see agentbalance run --help$/],
+    [['run', '--query', 'x', '--time-factor', '1e999'], /^agentbalance: --time-factor: the number is not finite \(got "1e999"\)$/],
+  ] as const) {
+    const r = cli([...args]);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+    assert.match(r.stderr.trimEnd(), line);
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('every agent failing (injected 5xx) exits 3 with the provider error on stderr; --json still prints the trace', () => {
+  const state = mkdtempSync(path.join(os.tmpdir(), 'ab-state-'));
+  try {
+    const r = cli(['run', '--query', 'What is 2 + 3?', '--inject-5xx', '1', '--json'], { AGENTBALANCE_STATE_DIR: state });
+    assert.equal(r.status, 3, r.stderr);
+    const out = JSON.parse(r.stdout) as { agents: { status: string; attempts: number; error?: string }[] };
+    assert.ok(out.agents.every((a) => a.status === 'failed' && a.attempts > 1), 'each call was retried, then failed');
+    const last = r.stderr.trimEnd().split('\n').at(-1)!;
+    assert.match(last, /^agentbalance: every agent failed; no answer \(\d+ of \d+ failed, first .*HTTP 5\d\d: transient server error \(injected\)\)$/);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
   }
 });
 
