@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { BenchmarkIdSchema, BENCHMARK_DOMAIN, DomainSchema, type BenchmarkId, type Domain } from '../core/domain';
-import { MasSpecSchema, type Budgets, type MasSpec, type RunMasInput, type SimulationOptions } from '../core/mas';
+import { MasSpecSchema, RunMasInputSchema, type Budgets, type MasSpec, type RunMasInput, type SimulationOptions } from '../core/mas';
 import type { PoolFile } from '../core/pool-file';
 import type { Task } from '../core/task';
 import { DECISION_ROLE_ID, rolePrompts, rolesFor } from '../core/roles';
@@ -107,7 +107,7 @@ export function buildRunInput(args: {
   // The workflow validates too; checking here reports a bad spec before any server starts.
   validateSpec(args.spec, new Set(byId.keys()));
   const used = [...new Set(args.spec.agents.map((a) => a.backbone))].map((id) => byId.get(id)!);
-  return {
+  const input: RunMasInput = {
     query: args.query,
     ...(args.task ? { task: args.task } : {}),
     spec: args.spec,
@@ -116,6 +116,19 @@ export function buildRunInput(args: {
     rolePrompts: rolePrompts(args.domain, args.benchmark),
     simulation: args.simulation,
   };
+  // The workflow's own input checks, here too, so they are one line before any server starts.
+  const noPrompt = args.spec.agents.filter((a) => a.systemPrompt === undefined && input.rolePrompts[a.role] === undefined);
+  if (noPrompt.length > 0) {
+    throw new UserError(
+      `spec: no prompt for role(s) ${noPrompt.map((a) => `"${a.role}" (agent "${a.id}")`).join(', ')} in the ${args.domain} domain; give the agent a systemPrompt or use one of ${Object.keys(input.rolePrompts).join(', ')}`,
+    );
+  }
+  const parsed = RunMasInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new UserError(`invalid run input: ${i.path.join('.') || '(input)'}: ${i.message}`);
+  }
+  return input;
 }
 
 export function domainOf(benchmark: BenchmarkId | undefined, fallback: Domain): Domain {

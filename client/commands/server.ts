@@ -11,11 +11,12 @@ export function registerServerCommand(program: Command): void {
     .option('--ui-port <port>', 'web UI port (default: 8233 next to 7233, else any free port)')
     .action(async (o: { port?: string; uiPort?: string }) => {
       const port = (flag: string, v: string) => parseFlag(flag, naturalInt().refine((n) => n >= 1 && n <= 65535, 'expected a port number 1-65535'), v);
-      const { startOrReuseDevServer } = lazy<typeof import('../../infra/dev-server')>('../../infra/dev-server', __filename);
-      const server = await startOrReuseDevServer({
+      const ports = {
         ...(o.port !== undefined ? { port: port('--port', o.port) } : {}),
         ...(o.uiPort !== undefined ? { uiPort: port('--ui-port', o.uiPort) } : {}),
-      });
+      };
+      const { startOrReuseDevServer } = lazy<typeof import('../../infra/dev-server')>('../../infra/dev-server', __filename);
+      const server = await startOrReuseDevServer(ports);
       if (!server.owned) {
         console.log(`A Temporal server is already running at ${server.address} (UI ${server.uiUrl}).`);
         return;

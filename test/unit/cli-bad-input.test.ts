@@ -80,6 +80,7 @@ before(async () => {
     decision: 'd',
   }));
   writeFileSync(f('broken.json'), '{"agents": [');
+  writeFileSync(f('wizard.json'), JSON.stringify({ agents: [{ id: 'w', role: 'wizard', backbone: 'gpt-4o-mini' }], decision: 'w' }));
   writeFileSync(f('huge-spec.json'), spec({ systemPrompt: 'x'.repeat(LIMITS.specFileBytes) }));
   writeFileSync(f('big-prompt.json'), spec({ systemPrompt: 'x'.repeat(LIMITS.textBytes + 1) }));
   closedPort = await new Promise<number>((resolve) => {
@@ -131,6 +132,7 @@ const cases = (): Case[] => [
   // files: the file named, and the line for dataset records
   ['missing spec', ['run', '--spec', f('nope.json'), '--query', 'x'], /^--spec .*nope\.json: cannot read it \(ENOENT\)$/],
   ['spec not JSON', ['run', '--spec', f('broken.json'), '--query', 'x'], /^--spec .*broken\.json: not valid JSON/],
+  ['role without a prompt', ['run', '--spec', f('wizard.json'), '--query', 'x'], /^spec: no prompt for role\(s\) "wizard" \(agent "w"\) in the math domain; give the agent a systemPrompt or use one of /],
   ['cyclic spec', ['run', '--spec', f('cyclic.json'), '--query', 'x'], /cycle/i],
   ['oversized spec file', ['run', '--spec', f('huge-spec.json'), '--query', 'x'], /^--spec .*huge-spec\.json: the file is 1\.0 MiB, over the 1\.0 MiB limit$/],
   ['oversized systemPrompt', ['run', '--spec', f('big-prompt.json'), '--query', 'x'], /^--spec .*big-prompt\.json: agents\.d\.systemPrompt is over the 256 KiB limit$/],
