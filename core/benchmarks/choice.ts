@@ -1,6 +1,6 @@
 /** Multiple-choice benchmarks: MMLU (headerless CSV per subject) and AQuA (JSON Lines). */
 import { z } from 'zod';
-import { Collector, formatChoiceQuestion, readJsonLines, type ParseOutcome } from './common';
+import { Collector, formatChoiceQuestion, oversized, readJsonLines, type ParseOutcome } from './common';
 import { parseCsv } from './csv';
 
 const MmluRow = z.tuple([
@@ -23,6 +23,11 @@ export function parseMmluCsv(text: string, fileName: string): ParseOutcome {
   const subject = mmluSubject(fileName);
   const { rows, error } = parseCsv(text);
   rows.forEach((row, index) => {
+    const tooBig = oversized(row.fields.join(','));
+    if (tooBig) {
+      c.fail(row.line, tooBig);
+      return;
+    }
     if (row.fields.length !== 6) {
       c.fail(row.line, `expected 6 columns (question, A, B, C, D, answer), got ${row.fields.length}`);
       return;

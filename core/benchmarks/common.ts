@@ -97,7 +97,7 @@ function utf8Bytes(s: string): number {
 }
 
 /** A reason when a record's text is over MAX_RECORD_BYTES (cheap for the usual short records). */
-function oversized(raw: string): string | undefined {
+export function oversized(raw: string): string | undefined {
   if (raw.length * 3 <= MAX_RECORD_BYTES) return undefined;
   const bytes = utf8Bytes(raw);
   return bytes > MAX_RECORD_BYTES ? `record is ${bytes} bytes, over the ${MAX_RECORD_BYTES / 1024} KiB limit` : undefined;

@@ -67,6 +67,8 @@ before(async () => {
   writeFileSync(f('two.jsonl'), `${gsm(1)}\n${gsm(2)}\n`);
   writeFileSync(f('bad.jsonl'), `${[0, 1, 2, 3, 4].map(gsm).join('\n')}\n{nope\n${JSON.stringify({ question: 'q' })}\n`);
   writeFileSync(f('bigline.jsonl'), `${gsm(0)}\n${JSON.stringify({ question: 'x'.repeat(LIMITS.textBytes + 10), answer: '#### 1' })}\n`);
+  mkdirSync(f('mmlu'));
+  writeFileSync(f('mmlu/abstract_algebra_test.csv'), `q,a,b,c,d,A\n"${'x'.repeat(LIMITS.textBytes)}",a,b,c,d,B\n`);
   // the datasets root layout: <root>/gsm8k/test.jsonl
   mkdirSync(f('root/gsm8k'), { recursive: true });
   writeFileSync(f('root/gsm8k/test.jsonl'), `${gsm(0)}\nnot json\n`);
@@ -140,6 +142,7 @@ const cases = (): Case[] => [
   ['missing dataset', ['run', '--benchmark', 'gsm8k', '--data', f('nope'), '--index', '0'], /^gsm8k: .*nope does not exist$/],
   ['bad dataset records', ['run', '--benchmark', 'gsm8k', '--data', f('bad.jsonl'), '--index', '0'], /^gsm8k: 2 bad record\(s\), first .*bad\.jsonl:6: invalid JSON.*; fix them or skip them with --skip-bad-records$/],
   ['oversized dataset line', ['run', '--benchmark', 'gsm8k', '--data', f('bigline.jsonl'), '--index', '0'], /^gsm8k: 1 bad record\(s\), first .*bigline\.jsonl:2: record is \d+ bytes, over the 256 KiB limit/],
+  ['oversized CSV row', ['run', '--benchmark', 'mmlu', '--data', f('mmlu'), '--index', '0'], /^mmlu: 1 bad record\(s\), first .*abstract_algebra_test\.csv:2: record is \d+ bytes, over the 256 KiB limit/],
   ['datasets root as --data', ['run', '--benchmark', 'gsm8k', '--data', f('root'), '--index', '0'], /^gsm8k: 1 bad record\(s\), first .*root\/gsm8k\/test\.jsonl:2: invalid JSON/],
   ['campaign on bad records', ['campaign', '--benchmark', 'gsm8k', '--data', f('bad.jsonl'), '--methods', 'chain', '--cost-budgets', '0.001'], /^gsm8k: 2 bad record\(s\), first .*bad\.jsonl:6/],
   // too few records to train the designer
