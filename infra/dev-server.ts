@@ -17,6 +17,26 @@ export interface DevServer {
 
 export const DEFAULT_PORT = 7233;
 
+/**
+ * Dynamic config that takes the dev server's fixed dispatch delay out of back-to-back work (#17).
+ * Every workflow and activity task reaches matching through the history shard's transfer queue,
+ * whose reader is rate-limited to `history.transferProcessorMaxPollRPS` reads per second (default
+ * 20, i.e. one read per 50 ms). The dev server has a single history shard, so when work follows
+ * work each new task waits for the next 50 ms slot: the ~45 ms scheduled-to-started wait. 1000
+ * reads/s is still a bound (a read is one small query) but never the bottleneck of one machine.
+ * Eager activity execution (off by default in server 1.29) hands an activity scheduled on the
+ * workflow's own task queue straight back to the completing worker. Measured by bench/hop-probe.ts.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = [
+  'history.transferProcessorMaxPollRPS=1000',
+  'system.enableActivityEagerExecution=true',
+];
+
+/** The `--dynamic-config-value` arguments for DEV_SERVER_DYNAMIC_CONFIG. */
+export function devServerDynamicConfigArgs(): string[] {
+  return DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]);
+}
+
 async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ port, host });
@@ -243,6 +263,7 @@ async function launch(port: number, uiPort: number, dir: string, log: (m: string
       '--sqlite-pragma', 'journal_mode=wal',
       '--sqlite-pragma', 'synchronous=normal',
       '--log-level', 'warn',
+      ...devServerDynamicConfigArgs(),
     ],
     { stdio: ['ignore', logFd, logFd] },
   );
@@ -284,7 +305,7 @@ async function sdkDownloadedServer(port: number, uiPort: number, dir: string, lo
   log('agentbalance: trying the Temporal SDK\'s cached dev-server download instead');
   try {
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: path.join(dir, 'temporal.sqlite') },
+      server: { ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: path.join(dir, 'temporal.sqlite'), extraArgs: devServerDynamicConfigArgs() },
     });
     return { address: env.address, uiUrl: `http://127.0.0.1:${uiPort}`, owned: true, stop: () => env.teardown() };
   } catch {

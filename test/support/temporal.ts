@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
+import { devServerDynamicConfigArgs } from '../../infra/dev-server';
 import { findOrInstallTemporalCli } from '../../infra/temporal-cli';
 import { installRuntime } from '../../workers/runtime';
 
@@ -18,6 +19,8 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: findOrInstallTemporalCli() },
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
+      // The product's dev-server settings, so tests see the same dispatch latency (#17).
+      extraArgs: devServerDynamicConfigArgs(),
     },
   });
 }
