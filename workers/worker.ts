@@ -52,6 +52,8 @@ export async function startWorkers(
     workflowBundle: await workflowBundle(),
     activities: {
       gradeAnswer: overrides.gradeAnswer ?? gradeAnswer,
+      // runMas calls simulated backbones at time factor 0 as local activities on this worker (#17).
+      callAgent: overrides.callAgent ?? callAgent,
       prepareCampaign: campaignActivities.prepareCampaign,
       nextPendingRuns: campaignActivities.nextPendingRuns,
       planRun: campaignActivities.planRun,

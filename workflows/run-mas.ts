@@ -7,6 +7,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   sleep,
+  TemporalFailure,
 } from '@temporalio/workflow';
 import type * as callAgentActivities from '../activities/call-agent';
 import type * as gradingActivities from '../activities/grading';
@@ -75,6 +76,20 @@ function llmActivities(backbone: Backbone) {
   });
 }
 
+/**
+ * Simulated calls at time factor 0 cost nothing and take a millisecond of CPU: as local activities
+ * on the workflow's worker they skip the server round trips of a task per call (#17). Trade-off: a
+ * local activity's result is recorded when the workflow task completes, so a worker crash can
+ * recompute the calls of its last workflow task; at time factor 0 they are seeded and free, so the
+ * recomputation gives the same result and spends nothing. Real providers and real waiting keep
+ * regular activities (a finished call is never repeated; provider queues are rate-limited).
+ */
+const localCalls = proxyLocalActivities<typeof callAgentActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
+});
+export const LOCAL_SIM_CALLS_PATCH = 'agentbalance-local-sim-calls-v1';
+
 interface AgentState {
   trace: AgentTrace;
   /** Output that arrived in time to be used downstream. */
@@ -142,6 +157,7 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
   // Real seconds per modelled second: real providers run in real time; the simulated pool waits
   // timeFactor real seconds per simulated second (0: no waiting, deadlines use the modelled clock).
   const scale = realProvider ? 1 : (input.simulation?.timeFactor ?? 0);
+  const localSim = !realProvider && scale === 0 && patched(LOCAL_SIM_CALLS_PATCH);
 
   // Worst-case cost of each call, to divide the budget fairly between calls not yet made.
   const worstCaseUsd = new Map<string, number>();
@@ -220,7 +236,7 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
       .filter((p) => p.usable)
       .map((p) => ({ agentId: p.trace.id, role: p.trace.role, text: p.trace.text ?? '' }));
     const prompt = buildAgentPrompt(persona(a), input.query, peers);
-    const act = llmActivities(backbone);
+    const act = localSim ? localCalls : llmActivities(backbone);
 
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       trace.attempts = attempt;
@@ -370,8 +386,11 @@ interface FailureInfo {
 }
 
 function describeFailure(err: unknown): FailureInfo {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
+  // A regular activity's failure arrives as an ActivityFailure wrapping the cause; a local
+  // activity's (simulated calls at time factor 0) arrives as the cause itself.
+  const local = !(err instanceof ActivityFailure) && err instanceof TemporalFailure;
+  if (err instanceof ActivityFailure || local) {
+    const cause = local ? err : err.cause;
     if (cause instanceof ApplicationFailure && cause.type === CALL_FAILURE_TYPE) {
       const d = (cause.details?.[0] ?? {}) as Partial<callAgentActivities.CallFailureDetails>;
       return {

@@ -1,5 +1,6 @@
-// Records a runMas history for the replay test: `node --import tsx test/support/record-history.ts`.
-// Re-record only on an intentional, versioned change to the workflow's command sequence.
+// Records a runMas history for the replay test: `node --import tsx test/support/record-history.ts [file]`
+// (default run-mas-history.json, in test/fixtures/). Record a new file for each versioned change to
+// the workflow's command sequence; keep the old ones, they prove older histories still replay.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   await handle.result();
   // The CLI's JSON export is the format Worker.runReplayHistory documents.
   const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', 'replay-fixture', '--address', env.address, '--output', 'json']);
-  writeFileSync(path.join(__dirname, '../fixtures/run-mas-history.json'), json);
+  writeFileSync(path.join(__dirname, '../fixtures', process.argv[2] ?? 'run-mas-history.json'), json);
   await workers.shutdown();
   await env.teardown();
 }
