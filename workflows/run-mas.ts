@@ -13,6 +13,7 @@ import type * as callAgentActivities from '../activities/call-agent';
 import type * as gradingActivities from '../activities/grading';
 import type * as observeActivities from '../activities/observe';
 import { MasSpecError, validateSpec, type DagIndex } from '../core/dag';
+import { HOPS_AFTER_SOFT_DEADLINE, ORCHESTRATION_HOP_S } from '../core/orchestration';
 import { CostLedger, fairShare } from '../core/ledger';
 import {
   CALL_FAILURE_TYPE,
@@ -32,8 +33,11 @@ import { llmTaskQueue, MAIN_TASK_QUEUE } from '../core/queues';
 export const MAX_ATTEMPTS = 4;
 /** Real seconds granted past the latency budget for cancellation to land before the fallback answer. */
 const HARD_DEADLINE_GRACE_S = 0.25;
-/** Real seconds set aside for dispatching the decision agent's activity after the soft deadline. */
-const ORCHESTRATION_RESERVE_REAL_S = 0.3;
+/**
+ * Real seconds set aside after the soft deadline for the orchestration the decision agent still
+ * needs (timer, dispatch, result): the measured per-hop overhead at its 99th percentile (#17).
+ */
+const ORCHESTRATION_RESERVE_REAL_S = HOPS_AFTER_SOFT_DEADLINE * ORCHESTRATION_HOP_S.p99;
 
 const grading = proxyActivities<typeof gradingActivities>({
   taskQueue: MAIN_TASK_QUEUE,
@@ -122,25 +126,46 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
   }
 
   const observed = patched(OBSERVE_RUN_PATCH);
+  const localSim = usesLocalSimCalls(input);
   const observation: observeActivities.ObserveRunInput = {
     ...(input.method !== undefined ? { method: input.method } : {}),
     backbones: input.backbones.map((b) => ({ id: b.id, provider: b.provider, model: b.model })),
   };
-  if (observed) await bestEffort(() => observe.runStarted());
+  // With local calls the bookings run alongside the work (the first calls; the grading) instead of
+  // adding two sequential round trips to the run's critical path.
+  const started = observed ? bestEffort(() => observe.runStarted()) : Promise.resolve();
+  if (!localSim) await started;
+  const observeEarly =
+    observed && localSim
+      ? (result: RunMasResult) => started.then(() => bestEffort(() => observe.observeRun({ ...observation, result })))
+      : undefined;
   let result: RunMasResult;
   try {
-    result = await execute(input, index);
+    result = await execute(input, index, localSim, observeEarly);
   } catch (err) {
     // The run failed (or was cancelled): it is no longer in flight.
-    if (observed) await CancellationScope.nonCancellable(() => bestEffort(() => observe.observeRun(observation)));
+    if (observed) await CancellationScope.nonCancellable(() => started.then(() => bestEffort(() => observe.observeRun(observation))));
     throw err;
   }
-  if (observed) await bestEffort(() => observe.observeRun({ ...observation, result }));
+  if (observed && !observeEarly) await bestEffort(() => observe.observeRun({ ...observation, result }));
   return result;
 }
 
+/** Whether this run calls its (simulated, time factor 0) backbones as local activities. */
+function usesLocalSimCalls(input: RunMasInputParsed): boolean {
+  const providers = new Map(input.backbones.map((b) => [b.id, b.provider]));
+  const allSimulated = input.spec.agents.every((a) => providers.get(a.backbone) === 'simulated');
+  return allSimulated && (input.simulation?.timeFactor ?? 0) === 0 && patched(LOCAL_SIM_CALLS_PATCH);
+}
+
 /** The run itself, on a validated input. */
-async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMasResult> {
+async function execute(
+  input: RunMasInputParsed,
+  index: DagIndex,
+  localSim: boolean,
+  /** Books the run's metrics; started before grading, which they do not depend on. */
+  observeEarly?: (result: RunMasResult) => Promise<void>,
+): Promise<RunMasResult> {
   const { spec, budgets } = input;
   const backbones = new Map(input.backbones.map((b) => [b.id, b]));
   const agents = new Map(spec.agents.map((a) => [a.id, a]));
@@ -157,7 +182,6 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
   // Real seconds per modelled second: real providers run in real time; the simulated pool waits
   // timeFactor real seconds per simulated second (0: no waiting, deadlines use the modelled clock).
   const scale = realProvider ? 1 : (input.simulation?.timeFactor ?? 0);
-  const localSim = !realProvider && scale === 0 && patched(LOCAL_SIM_CALLS_PATCH);
 
   // Worst-case cost of each call, to divide the budget fairly between calls not yet made.
   const worstCaseUsd = new Map<string, number>();
@@ -356,15 +380,7 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
   // The answer is available when the last call settles, or at the deadline if we gave up waiting.
   const latencyS = Math.min(hardDeadlineS, Math.max(...traces.map((t) => t.finishS)));
 
-  let correct: boolean | undefined;
-  if (input.task) {
-    // Code runs in a sandboxed subprocess (seconds): a regular activity on the main queue.
-    const g = await (input.task.answer.kind === 'code' ? grading : localGrading).gradeAnswer(input.task, answer);
-    correct = g.correct;
-  }
-  return {
-    answer,
-    ...(correct !== undefined ? { correct } : {}),
+  const outcome = {
     costUsd: ledger.spentUsd,
     latencyS,
     deadlineHit,
@@ -376,6 +392,15 @@ async function execute(input: RunMasInputParsed, index: DagIndex): Promise<RunMa
       edges: spec.edges.map(([f, t]) => [f, t] as [string, string]),
     },
   };
+  const booked = observeEarly?.({ answer, ...outcome });
+  let correct: boolean | undefined;
+  if (input.task) {
+    // Code runs in a sandboxed subprocess (seconds): a regular activity on the main queue.
+    const g = await (input.task.answer.kind === 'code' ? grading : localGrading).gradeAnswer(input.task, answer);
+    correct = g.correct;
+  }
+  await booked;
+  return { answer, ...(correct !== undefined ? { correct } : {}), ...outcome };
 }
 
 interface FailureInfo {

@@ -1,4 +1,5 @@
 import type { Domain } from '../domain';
+import { orchestrationHopS } from '../orchestration';
 import { callCostUsd, callLatencyS } from '../pool';
 import { sigmoid } from './irt';
 import { abilityFor, meanOutputTokensFor, type ProfiledBackbone } from './pool-profile';
@@ -89,7 +90,7 @@ export function standaloneCall(
 ): { costUsd: number; latencyS: number; nIn: number; nOut: number } {
   const nIn = standaloneInputTokens(slot, ctx.queryTokens);
   const nOut = meanOutputTokensFor(b, ctx.domain) * (slot.outputFactor ?? 1);
-  return { costUsd: callCostUsd(b, nIn, nOut), latencyS: callLatencyS(b.latency, nIn, nOut), nIn, nOut };
+  return { costUsd: callCostUsd(b, nIn, nOut), latencyS: callLatencyS(b.latency, nIn, nOut) + orchestrationHopS(b.provider), nIn, nOut };
 }
 
 /**
@@ -127,7 +128,8 @@ export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPredictio
       nPeers++;
     }
     const nOut = meanOutputTokensFor(b, ctx.domain) * (slot.outputFactor ?? 1);
-    const lat = callLatencyS(b.latency, nIn, nOut);
+    // A real-time call also waits for its orchestration (measured per hop, core/orchestration.ts).
+    const lat = callLatencyS(b.latency, nIn, nOut) + orchestrationHopS(b.provider);
     const cost = callCostUsd(b, nIn, nOut);
     const theta = abilityFor(b, ctx.domain);
     const sway = ctx.peerSway.min + (ctx.peerSway.max - ctx.peerSway.min) * (1 - sigmoid(theta));

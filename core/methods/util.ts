@@ -16,6 +16,7 @@ import { HashedNgramEmbedder, type Embedder } from '../designer/embed';
 import { Rng } from '../random';
 import type { Domain } from '../domain';
 import type { Budgets, MasAgent, MasSpec } from '../mas';
+import { orchestrationHopS } from '../orchestration';
 import { callCostUsd, callLatencyS, type Backbone } from '../pool';
 import type { MethodContext, PlanPrediction, RolePrompt } from './types';
 
@@ -159,7 +160,8 @@ export function predictCompiled(
     }
     const nOut = meanOutputTokensOf(b, domain);
     const cost = callCostUsd(b, nIn, nOut);
-    const lat = callLatencyS(b.latency, nIn, nOut);
+    // A real-time call also waits for its orchestration (measured per hop, core/orchestration.ts).
+    const lat = callLatencyS(b.latency, nIn, nOut) + orchestrationHopS(b.provider);
     perAgent[v] = { nIn, nOut, costUsd: cost, latencyS: lat };
     finish[v] = start + lat;
     if (finish[v]! > latencyS) latencyS = finish[v]!;
