@@ -13,7 +13,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { CampaignSpecSchema } from '../../core/campaign/spec';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
-import type { AgentTrace } from '../../core/mas';
+import type { AgentTrace, RunMasInput } from '../../core/mas';
+import { BUILTIN_POOLS } from '../../core/pool-file';
 import { resultsStore } from '../../activities/campaign';
 import type { RunRow } from '../../activities/results-store';
 import { DEFAULT_WORKER_CONFIG, startWorkers, workflowBundle, type RunningWorkers } from '../../workers/worker';
@@ -278,6 +279,18 @@ describe('product metrics on /metrics, against a real Temporal dev server', () =
   });
 
   test("Temporal's SDK metrics the dashboard uses exist on the SDK endpoint", async () => {
+    // Calls at time factor 0 are local activities (#17): one real-time run (time factor 0.001) whose
+    // calls all get a 429 fails regular activity attempts, as a real provider's failures would.
+    const b = BUILTIN_POOLS['sim-14']!.backbones.find((x) => x.id === 'gpt-4o-mini')!;
+    const input: RunMasInput = {
+      query: 'What is 6 * 7?',
+      spec: { agents: [{ id: 'd', role: 'decider', backbone: b.id }], edges: [], decision: 'd' },
+      backbones: [b],
+      rolePrompts: { decider: 'You decide.' },
+      budgets: {},
+      simulation: { timeFactor: 0.001, rate429: 1, rate5xx: 0, seed: 'sdk-metrics' },
+    };
+    await env.client.workflow.execute('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: uid('sdk-failures'), args: [input] });
     const { types } = await scrape(sdkMetricsUrl);
     for (const [name, type] of Object.entries(TEMPORAL_SDK_METRICS)) {
       assert.equal(types.get(name), type, `${name} (${type}) on the SDK metrics endpoint`);
