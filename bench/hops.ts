@@ -122,7 +122,9 @@ async function main(): Promise<void> {
   const callAgent = makeCallAgent((b) => (isScripted(b) ? scripted : getProvider(b.provider)));
   const conn = await NativeConnection.connect({ address: server.address });
   const workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: server.address, namespace: 'default' }, conn, { callAgent });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  // HOPS_EAGER_START=1: the client shares the worker's NativeConnection and starts workflows eagerly.
+  const eagerStart = process.env.HOPS_EAGER_START === '1';
+  const client = new Client({ connection: eagerStart ? (conn as unknown as Connection) : await Connection.connect({ address: server.address }) });
   const pool = BUILTIN_POOLS['sim-14']!;
   const tasks = getBuiltinSample('sample-math');
   let seq = 0;
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
       await fn();
       return performance.now() - t0;
     };
-    const viaTemporal = () => timeIt(() => runMas(client, input, { workflowId: `hops-${process.pid}-${seq++}` }));
+    const viaTemporal = () => timeIt(() => runMas(client, input, { workflowId: `hops-${process.pid}-${seq++}`, eagerStart }));
     const viaDirect = () => timeIt(() => direct(input, callAgent));
     if (flip) {
       const directMs = await viaDirect();
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, note: 'shared machine; other engineers ran tests meanwhile' },
     devServerDynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
+    eagerWorkflowStart: eagerStart,
     timeFactor0: {
       what: 'simulated pool sim-14, time factor 0 (calls are local activities); ms of wall time; overhead = runMas − direct, paired per run',
       oneAgentRunMs: stats(shapes.find((s) => s.shape === 'chain' && s.k === 1)!.temporalMs),
