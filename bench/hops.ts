@@ -122,20 +122,20 @@ async function main(): Promise<void> {
   const callAgent = makeCallAgent((b) => (isScripted(b) ? scripted : getProvider(b.provider)));
   const conn = await NativeConnection.connect({ address: server.address });
   const workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: server.address, namespace: 'default' }, conn, { callAgent });
-  // HOPS_EAGER_START=1: the client shares the worker's NativeConnection and starts workflows eagerly.
-  const eagerStart = process.env.HOPS_EAGER_START === '1';
-  const client = new Client({ connection: eagerStart ? (conn as unknown as Connection) : await Connection.connect({ address: server.address }) });
+  // As the CLI does: a client on a connection of its own. For eager start: one on the worker's.
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const eagerClient = new Client({ connection: conn as unknown as Connection });
   const pool = BUILTIN_POOLS['sim-14']!;
   const tasks = getBuiltinSample('sample-math');
   let seq = 0;
 
-  const paired = async (input: RunMasInput, flip: boolean): Promise<{ temporalMs: number; directMs: number }> => {
+  const paired = async (input: RunMasInput, flip: boolean, eagerStart = false): Promise<{ temporalMs: number; directMs: number }> => {
     const timeIt = async (fn: () => Promise<unknown>) => {
       const t0 = performance.now();
       await fn();
       return performance.now() - t0;
     };
-    const viaTemporal = () => timeIt(() => runMas(client, input, { workflowId: `hops-${process.pid}-${seq++}`, eagerStart }));
+    const viaTemporal = () => timeIt(() => runMas(eagerStart ? eagerClient : client, input, { workflowId: `hops-${process.pid}-${seq++}`, eagerStart }));
     const viaDirect = () => timeIt(() => direct(input, callAgent));
     if (flip) {
       const directMs = await viaDirect();
@@ -147,37 +147,43 @@ async function main(): Promise<void> {
 
   // Time factor 0, simulated pool.
   const byId = (id: string): Backbone => pool.backbones.find((b) => b.id === id)!;
-  const shapes: { shape: Shape; k: number; depth: number; temporalMs: number[]; directMs: number[]; overheadMs: number[] }[] = [];
-  for (const shape of ['chain', 'fan-in'] as Shape[]) {
-    for (const k of SIZES) {
-      if (shape === 'fan-in' && k === 1) continue; // the same DAG as the 1-agent chain
-      const { spec, depth } = dag(shape, k, (i) => (i % 2 ? 'llama-3.1-8b' : 'gpt-4.1-nano'), 'gpt-4o-mini');
-      const used = [...new Set(spec.agents.map((a) => a.backbone))].map(byId);
-      const row = { shape, k, depth, temporalMs: [] as number[], directMs: [] as number[], overheadMs: [] as number[] };
-      for (let i = -2; i < RUNS; i++) {
-        const task = tasks[(i + 2) % tasks.length]!;
-        const input: RunMasInput = {
-          query: task.question,
-          task,
-          spec,
-          budgets: {},
-          backbones: used,
-          rolePrompts: rolePrompts('math'),
-          simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: `hops-${i}` },
-        };
-        const r = await paired(input, i % 2 === 0);
-        if (i < 0) continue; // warm-up
-        row.temporalMs.push(r.temporalMs);
-        row.directMs.push(r.directMs);
-        row.overheadMs.push(r.temporalMs - r.directMs);
-      }
-      shapes.push(row);
-      console.log(`tf0 ${shape} ${k}: runMas p50 ${q(row.temporalMs, 0.5).toFixed(1)} ms, direct p50 ${q(row.directMs, 0.5).toFixed(1)} ms, overhead p50 ${q(row.overheadMs, 0.5).toFixed(1)} p99 ${q(row.overheadMs, 0.99).toFixed(1)} ms`);
+  type Row = { label: string; shape: Shape; k: number; depth: number; eager: boolean; spec: MasSpec; temporalMs: number[]; directMs: number[]; overheadMs: number[]; perHopMs: number[] };
+  const row = (shape: Shape, k: number, eager = false): Row => {
+    const { spec, depth } = dag(shape, k, (i) => (i % 2 ? 'llama-3.1-8b' : 'gpt-4.1-nano'), 'gpt-4o-mini');
+    return { label: `${shape} ${k}${eager ? ' (eager start)' : ''}`, shape, k, depth, eager, spec, temporalMs: [], directMs: [], overheadMs: [], perHopMs: [] };
+  };
+  // chain 1 first (each round's baseline); fan-in 1 is the same DAG. Plus the one-agent run with
+  // eager workflow start (a client on the in-process worker's NativeConnection).
+  const rows: Row[] = [...SIZES.map((k) => row('chain', k)), ...SIZES.filter((k) => k > 1).map((k) => row('fan-in', k)), row('chain', 1, true)];
+  const inputFor = (r: Row, i: number): RunMasInput => {
+    const task = tasks[Math.abs(i) % tasks.length]!;
+    return {
+      query: task.question,
+      task,
+      spec: r.spec,
+      budgets: {},
+      backbones: [...new Set(r.spec.agents.map((a) => a.backbone))].map(byId),
+      rolePrompts: rolePrompts('math'),
+      simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: `hops-${i}` },
+    };
+  };
+  // Warm-up (JIT, caches), then rounds of every shape once, so load changes hit all shapes alike.
+  for (let i = 1; i <= 3; i++) for (const r of rows) await paired(inputFor(r, -i), false, r.eager);
+  for (let i = 0; i < RUNS; i++) {
+    for (const r of rows) {
+      const x = await paired(inputFor(r, i), i % 2 === 0, r.eager);
+      r.temporalMs.push(x.temporalMs);
+      r.directMs.push(x.directMs);
+      r.overheadMs.push(x.temporalMs - x.directMs);
     }
+    // Per hop: a run's overhead minus the same round's one-agent overhead, over the extra depth.
+    const base = rows[0]!.overheadMs[i]!;
+    for (const r of rows) if (r.depth > 1) r.perHopMs.push((r.overheadMs[i]! - base) / (r.depth - 1));
   }
-  const base = q(shapes.find((s) => s.shape === 'chain' && s.k === 1)!.overheadMs, 0.5);
-  const perHop = (sel: (s: (typeof shapes)[number]) => boolean) =>
-    shapes.filter((s) => sel(s) && s.depth > 1).flatMap((s) => s.overheadMs.map((o) => (o - base) / (s.depth - 1)));
+  for (const r of rows) {
+    console.log(`tf0 ${r.label}: runMas p50 ${q(r.temporalMs, 0.5).toFixed(1)} ms, direct p50 ${q(r.directMs, 0.5).toFixed(1)} ms, overhead p50 ${q(r.overheadMs, 0.5).toFixed(1)} p99 ${q(r.overheadMs, 0.99).toFixed(1)} ms`);
+  }
+  const perHop = (shape: Shape) => rows.filter((r) => r.shape === shape).flatMap((r) => r.perHopMs);
 
   // Time factor 1, scripted agents of 1-3 s (regular activities: real waiting).
   const lat = (i: number) => 1 + (i % 3);
@@ -215,13 +221,14 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, note: 'shared machine; other engineers ran tests meanwhile' },
     devServerDynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
-    eagerWorkflowStart: eagerStart,
     timeFactor0: {
-      what: 'simulated pool sim-14, time factor 0 (calls are local activities); ms of wall time; overhead = runMas − direct, paired per run',
-      oneAgentRunMs: stats(shapes.find((s) => s.shape === 'chain' && s.k === 1)!.temporalMs),
-      oneAgentOverheadMs: stats(shapes.find((s) => s.shape === 'chain' && s.k === 1)!.overheadMs),
-      perHopOverheadMs: { chains: stats(perHop((s) => s.shape === 'chain')), fanIns: stats(perHop((s) => s.shape === 'fan-in')) },
-      shapes: shapes.map((s) => ({ shape: s.shape, agents: s.k, depth: s.depth, runMasMs: stats(s.temporalMs), directMs: stats(s.directMs), overheadMs: stats(s.overheadMs) })),
+      what: 'simulated pool sim-14, time factor 0 (calls are local activities); ms of wall time; overhead = runMas − direct, paired per run; per hop = (overhead − the same round\'s one-agent overhead) / (depth − 1)',
+      runs: RUNS,
+      oneAgentRunMs: stats(rows[0]!.temporalMs),
+      oneAgentRunEagerStartMs: stats(rows.find((r) => r.eager)!.temporalMs),
+      oneAgentOverheadMs: stats(rows[0]!.overheadMs),
+      perHopOverheadMs: { chains: stats(perHop('chain')), fanIns: stats(perHop('fan-in')) },
+      shapes: rows.map((r) => ({ shape: r.label, agents: r.k, depth: r.depth, runMasMs: stats(r.temporalMs), directMs: stats(r.directMs), overheadMs: stats(r.overheadMs) })),
     },
     timeFactor1: {
       what: 'scripted agents of 1-3 s, real waiting (regular activities on the provider queue); share = (runMas − direct) / runMas',
@@ -232,7 +239,7 @@ async function main(): Promise<void> {
   };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'hops.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify({ oneAgent: result.timeFactor0.oneAgentRunMs, perHop: result.timeFactor0.perHopOverheadMs, realPerHop: result.timeFactor1.perHopOverheadMs, maxSharePct: result.timeFactor1.maxSharePct, load: [loadBefore, loadAfter] }));
+  console.log(JSON.stringify({ oneAgent: result.timeFactor0.oneAgentRunMs, oneAgentEager: result.timeFactor0.oneAgentRunEagerStartMs, perHop: result.timeFactor0.perHopOverheadMs, realPerHop: result.timeFactor1.perHopOverheadMs, maxSharePct: result.timeFactor1.maxSharePct, load: [loadBefore, loadAfter] }));
   fs.rmSync(STATE, { recursive: true, force: true });
 }
 
