@@ -176,9 +176,10 @@ async function main(): Promise<void> {
       r.directMs.push(x.directMs);
       r.overheadMs.push(x.temporalMs - x.directMs);
     }
-    // Per hop: a run's overhead minus the same round's one-agent overhead, over the extra depth.
+    // Per hop: a run's overhead minus the same round's one-agent overhead, per extra agent (for a
+    // chain, per extra hop on the critical path; a fan-in's parallel agents share one CPU).
     const base = rows[0]!.overheadMs[i]!;
-    for (const r of rows) if (r.depth > 1) r.perHopMs.push((r.overheadMs[i]! - base) / (r.depth - 1));
+    for (const r of rows) if (r.k > 1) r.perHopMs.push((r.overheadMs[i]! - base) / (r.k - 1));
   }
   for (const r of rows) {
     console.log(`tf0 ${r.label}: runMas p50 ${q(r.temporalMs, 0.5).toFixed(1)} ms, direct p50 ${q(r.directMs, 0.5).toFixed(1)} ms, overhead p50 ${q(r.overheadMs, 0.5).toFixed(1)} p99 ${q(r.overheadMs, 0.99).toFixed(1)} ms`);
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, note: 'shared machine; other engineers ran tests meanwhile' },
     devServerDynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     timeFactor0: {
-      what: 'simulated pool sim-14, time factor 0 (calls are local activities); ms of wall time; overhead = runMas − direct, paired per run; per hop = (overhead − the same round\'s one-agent overhead) / (depth − 1)',
+      what: 'simulated pool sim-14, time factor 0 (calls are local activities); ms of wall time; overhead = runMas − direct, paired per run; per hop = (overhead − the same round\'s one-agent overhead) / (agents − 1)',
       runs: RUNS,
       oneAgentRunMs: stats(rows[0]!.temporalMs),
       oneAgentRunEagerStartMs: stats(rows.find((r) => r.eager)!.temporalMs),
