@@ -22,7 +22,7 @@ import { startTestTemporal, uid } from './temporal';
 export const SCRAPE_INTERVAL_S = 1;
 
 /**
- * A short campaign on the simulated pool (time factor 0) that produces every kind of data the
+ * A short campaign on the simulated pool (time factor 0.01) that produces every kind of data the
  * dashboard shows: two methods, a cost budget so tight runs exhaust it, a latency budget so tight
  * runs hit the deadline, injected 429s (failed activity attempts in the SDK metrics).
  */
@@ -34,7 +34,9 @@ export const OBSERVED_SPEC: CampaignSpecInput = {
   latencyBudgets: [0.5, 60],
   concurrency: 2,
   seed: 'prometheus',
-  simulation: { timeFactor: 0, rate429: 0.3, rate5xx: 0, seed: 'prometheus' },
+  // A little real waiting (time factor 0.01): calls are regular activities, so the injected 429s
+  // fail activity attempts in the SDK metrics (at time factor 0 calls are local activities, #17).
+  simulation: { timeFactor: 0.01, rate429: 0.3, rate5xx: 0, seed: 'prometheus' },
 };
 
 export interface ObservedStack {
