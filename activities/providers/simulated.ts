@@ -72,7 +72,7 @@ function taskContent(b: Backbone, task: Task, role: string, peerTexts: readonly 
   let right = 0;
   const wrongFinals: string[] = [];
   for (const t of peerTexts) {
-    const v = judgeAnswer(t, task.answer);
+    const v = judgeAnswer(task, t);
     if (v.verdict === 'right') right++;
     else if (v.verdict === 'wrong') wrongFinals.push(v.final);
   }

@@ -1,10 +1,10 @@
-import type { AnswerKey } from '../../../core/task';
+import type { AnswerKey, Task } from '../../../core/task';
+import { extractCode, gradeSync } from '../../../core/graders';
 import type { Rng } from '../../../core/random';
 
 /**
- * Answer forms the simulated pool writes and reads back. The simulator needs its own small
- * extractor (the official graders live in core/graders) to judge predecessor answers for the peer
- * effect; it writes the standard final-answer forms every grader accepts.
+ * Answer forms the simulated pool writes, and how it judges what predecessors wrote (with the
+ * product's graders, core/graders). It writes the standard final-answer forms every grader accepts.
  */
 
 type CodeKey = Extract<AnswerKey, { kind: 'code' }>;
@@ -35,45 +35,7 @@ function perturbNumber(v: number, rng: Rng): number {
   return candidates.length > 0 ? rng.pick(candidates) : v + 1;
 }
 
-const NUMBER_RE = /-?\$?\d[\d,]*(?:\.\d+)?|-?\.\d+/g;
-
-function lastMatch(text: string, re: RegExp): RegExpExecArray | undefined {
-  let last: RegExpExecArray | undefined;
-  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
-  for (let m = g.exec(text); m !== null; m = g.exec(text)) last = m;
-  return last;
-}
-
-function extractNumber(text: string): number | undefined {
-  const tagged = lastMatch(text, /answer\s*(?:is)?\s*[:=]?\s*\$?\s*(-?[\d,]*\.?\d+)/i);
-  if (tagged?.[1] !== undefined) return parseNumber(tagged[1]);
-  const boxed = lastBoxed(text);
-  if (boxed !== undefined) {
-    const n = parseNumber(boxed);
-    if (n !== undefined) return n;
-  }
-  const any = lastMatch(text, NUMBER_RE);
-  return any ? parseNumber(any[0]) : undefined;
-}
-
 // ---------- LaTeX ----------
-
-/** Contents of the last \boxed{…}, with nested braces. */
-export function lastBoxed(text: string): string | undefined {
-  const at = Math.max(text.lastIndexOf('\\boxed{'), text.lastIndexOf('\\fbox{'));
-  if (at < 0) return undefined;
-  const start = text.indexOf('{', at) + 1;
-  let depth = 0;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (c === '{') depth++;
-    else if (c === '}') {
-      if (depth === 0) return text.slice(start, i);
-      depth--;
-    }
-  }
-  return undefined;
-}
 
 function normalizeLatex(s: string): string {
   return s
@@ -99,13 +61,6 @@ function perturbLatex(value: string, rng: Rng): string {
 }
 
 // ---------- code ----------
-
-const FENCE_RE = /```[ \t]*(?:python|py|python3)?[ \t]*\r?\n([\s\S]*?)```/g;
-
-function lastCodeBlock(text: string): string | undefined {
-  const m = lastMatch(text, FENCE_RE);
-  return m?.[1];
-}
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -271,38 +226,33 @@ export function wrongFinal(key: AnswerKey, rng: Rng): string {
 export type PeerVerdict = { verdict: 'right' } | { verdict: 'wrong'; final: string } | { verdict: 'none' };
 
 /**
- * Reads a (peer's or our own) answer's final form and compares it with the key. `final` of a wrong
- * answer is its final part in standard form, so an agent swayed by it can repeat it.
+ * Judges a (peer's) answer with the product's graders (core/graders): the same extraction and
+ * equivalence rules that score runs decide whether a predecessor was right, so the peer effect can
+ * never disagree with the score. `final` of a wrong answer is its final part in standard form, so
+ * an agent swayed by it can repeat it. Code is the exception: grading it means executing it in the
+ * sandbox (activities/grading), too slow per call, so the graders' `extractCode` is compared with
+ * the reference solution (a simulated wrong solution is a mutated reference, and those fail the
+ * benchmark tests: see breakCode).
  */
-export function judgeAnswer(text: string, key: AnswerKey): PeerVerdict {
+export function judgeAnswer(task: Task, text: string): PeerVerdict {
+  const key = task.answer;
+  if (key.kind === 'code') {
+    const ref = referenceSolution(key);
+    if (!/```/.test(text) || ref === undefined) return { verdict: 'none' };
+    const got = extractCode(text);
+    return normalizeCode(got) === normalizeCode(ref)
+      ? { verdict: 'right' }
+      : { verdict: 'wrong', final: codeBlock(got.replace(/\s+$/, '')) };
+  }
+  const g = gradeSync(task, text);
+  if (!g || g.extracted === null) return { verdict: 'none' };
+  if (g.correct) return { verdict: 'right' };
   switch (key.kind) {
-    case 'numeric': {
-      const got = extractNumber(text);
-      const want = parseNumber(key.value);
-      if (got === undefined || want === undefined) return { verdict: 'none' };
-      return sameNumber(got, want) ? { verdict: 'right' } : { verdict: 'wrong', final: `Answer: ${formatNumber(got)}` };
-    }
-    case 'choice': {
-      const m =
-        lastMatch(text, /(?:[Aa]nswer|ANSWER)(?:\s+is)?\s*[:=]?\s*\(?([A-J])\)?(?![A-Za-z])/) ?? lastMatch(text, /\(([A-J])\)/);
-      const letter = m?.[1];
-      if (letter === undefined) return { verdict: 'none' };
-      return letter === key.letter ? { verdict: 'right' } : { verdict: 'wrong', final: `Answer: (${letter})` };
-    }
-    case 'math': {
-      const got = lastBoxed(text);
-      if (got === undefined) return { verdict: 'none' };
-      return normalizeLatex(got) === normalizeLatex(key.value)
-        ? { verdict: 'right' }
-        : { verdict: 'wrong', final: `The final answer is $\\boxed{${got}}$.` };
-    }
-    case 'code': {
-      const got = lastCodeBlock(text);
-      const ref = referenceSolution(key);
-      if (got === undefined || ref === undefined) return { verdict: 'none' };
-      return normalizeCode(got) === normalizeCode(ref)
-        ? { verdict: 'right' }
-        : { verdict: 'wrong', final: codeBlock(got.replace(/\s+$/, '')) };
-    }
+    case 'numeric':
+      return { verdict: 'wrong', final: `Answer: ${g.extracted}` };
+    case 'choice':
+      return { verdict: 'wrong', final: `Answer: (${g.extracted})` };
+    case 'math':
+      return { verdict: 'wrong', final: `The final answer is $\\boxed{${g.extracted}}$.` };
   }
 }
