@@ -174,7 +174,9 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     timeFactor: ctx.meta.spec.simulation?.timeFactor ?? 0,
     rate429: ctx.meta.spec.simulation?.rate429 ?? 0,
     rate5xx: ctx.meta.spec.simulation?.rate5xx ?? 0,
-    seed: `${ctx.meta.spec.seed}/${runKeyId}`,
+    // Common random numbers (#13): one seed for every run, so the simulated pool answers the same
+    // request the same way whatever the method and budget.
+    seed: ctx.meta.spec.seed,
   };
   const toInput = (spec: MasSpec): RunMasInput => ({
     query: task.question,

@@ -142,6 +142,8 @@ function kindsOf(report: Report): BudgetKind[] {
   return (['cost', 'latency'] as const).filter((k) => report.metrics.curves.some((c) => c.budgetKind === k));
 }
 
+const signedPct = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} %`;
+const signed3 = (x: number): string => (Number.isNaN(x) ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`);
 export function renderMarkdown(
   report: Report,
   charts: readonly { budgetKind: BudgetKind; png: string; svg: string }[] = [],
@@ -184,8 +186,9 @@ export function renderMarkdown(
   );
   out.push('');
   out.push(
-    'AUC is the trapezoid area under accuracy over the normalised log-budget axis x = (log b − log b_min)/(log b_max − log b_min) ∈ [0, 1]; ' +
-      'intervals are percentile bootstrap intervals over queries (paired across budgets and methods). ' +
+    'AUC (this project\'s metric) is the trapezoid area under accuracy over the normalised log-budget axis x = (log b − log b_min)/(log b_max − log b_min) ∈ [0, 1]; ' +
+      'AIQ is RouterBench\'s: the area under the non-decreasing convex hull of (mean spend, accuracy) over a linear spend axis spanning every method\'s points, normalised to [0, 1]. ' +
+      'Intervals are percentile bootstrap intervals over queries (paired across budgets and methods: every method answered the same queries). ' +
       'Gaps compare each method with the best *other* baseline (every method except `agentbalance` and `plugin-*`) at the same budget.',
   );
 
@@ -200,19 +203,20 @@ export function renderMarkdown(
     out.push(`### ${kind === 'cost' ? 'Cost' : 'Latency'}-AUC`, '');
     out.push(
       table(
-        ['Method', 'AUC', '95 % CI', 'Δ AUC vs best baseline', '95 % CI of Δ', 'Best baseline'],
+        ['Method', 'AUC', '95 % CI', 'AIQ', 'Δ AUC vs best baseline', '95 % CI of Δ', 'Best baseline'],
         curves.map((c) => {
           const g: AucGap | undefined = aucGap.get(c.method);
           return [
             `\`${esc(c.method)}\``,
             f3(c.auc),
             `[${f3(c.aucCi.lo)}, ${f3(c.aucCi.hi)}]`,
+            f3(c.aiq),
             g?.gap !== null && g?.gap !== undefined ? `${g.gap >= 0 ? '+' : '−'}${Math.abs(g.gap).toFixed(3)}` : '–',
             g?.gapCi ? `[${f3(g.gapCi.lo)}, ${f3(g.gapCi.hi)}]` : '–',
             g?.bestBaseline ? `\`${esc(g.bestBaseline)}\`` : '–',
           ];
         }),
-        ['l', 'r', 'r', 'r', 'r', 'l'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
       ),
     );
     const budgets = [...new Set(curves.flatMap((c) => c.budgets))].sort((a, b) => a - b);
@@ -234,12 +238,42 @@ export function renderMarkdown(
           `\`${esc(c.method)}\``,
           ...budgets.map((b) => {
             const g: GapRow | undefined = gapKey.get(`${c.method}|${b}`);
-            return g && g.gap !== null ? `${signedPts(g.gap)} (vs \`${esc(g.bestBaseline!)}\`)` : '–';
+            return g && g.gap !== null
+              ? `${signedPts(g.gap)}${g.gapCi ? ` [${signedPts(g.gapCi.lo)}, ${signedPts(g.gapCi.hi)}]` : ''} (vs \`${esc(g.bestBaseline!)}\`)`
+              : '–';
           }),
         ]),
         ['l', ...budgets.map(() => 'r' as const)],
       ),
     );
+    const mine = report.metrics.gaps.filter((g) => g.budgetKind === kind && g.method === 'agentbalance' && g.relativeGain !== null);
+    if (mine.length > 0) {
+      const rel = mine.map((g) => g.relativeGain!);
+      out.push(
+        '',
+        `Relative gain of \`agentbalance\` over the best other baseline at matched ${KIND_LABEL[kind]} budgets (the paper's form): ` +
+          `max ${signedPct(Math.max(...rel))}, mean ${signedPct(rel.reduce((a, b) => a + b, 0) / rel.length)} over ${rel.length} budgets.`,
+      );
+    }
+    const pairs = report.metrics.pairs.filter((q) => q.budgetKind === kind);
+    if (pairs.length > 0) {
+      out.push('', '### Paired differences (a − b, same queries; 95 % paired bootstrap intervals)', '');
+      out.push(
+        table(
+          ['a − b', 'Δ AUC', '95 % CI', ...budgets.map((b) => formatBudget(kind, b))],
+          pairs.map((q) => [
+            `\`${esc(q.a)}\` − \`${esc(q.b)}\``,
+            signed3(q.aucDiff),
+            `[${signed3(q.aucDiffCi.lo)}, ${signed3(q.aucDiffCi.hi)}]`,
+            ...budgets.map((b) => {
+              const d = q.perBudget.find((x) => x.budget === b);
+              return d ? `${signedPts(d.diff)} [${signedPts(d.ci.lo)}, ${signedPts(d.ci.hi)}]` : '–';
+            }),
+          ]),
+          ['l', 'r', 'r', ...budgets.map(() => 'r' as const)],
+        ),
+      );
+    }
     out.push('', '### Details', '');
     const pts: PointMetrics[] = curves.flatMap((c) => c.budgets.map((b) => byKey.get(`${c.method}|${b}`)!));
     out.push(

@@ -119,26 +119,51 @@ function genericContent(b: Backbone, role: string, key: string): Content {
   return { visible: prose.text, visibleTokens: prose.tokens, hiddenTokens: 0 };
 }
 
+/** The engine's per-call seed is `<run seed>/<agent id>/<attempt>` (workflows/run-mas.ts). */
+export function parseCallSeed(seed: string): { base: string; agentId: string; attempt: string } {
+  const a = seed.lastIndexOf('/');
+  const b = a > 0 ? seed.lastIndexOf('/', a - 1) : -1;
+  if (a < 0 || b < 0) return { base: seed, agentId: '', attempt: '1' };
+  return { base: seed.slice(0, b), agentId: seed.slice(b + 1, a), attempt: seed.slice(a + 1) };
+}
+
 /**
- * Plans a simulated call: pure and deterministic in (seed, backbone, task, role, peer texts, prompt).
- * The engine's seed differs per attempt, so retries draw fresh faults and fresh samples.
+ * Sample index of an agent: the trailing number of its id (`solver3` → 3, `decision-sample2` → 2),
+ * else 1. Two agents of one MAS that send the same request to the same backbone are two samples
+ * of it; the index tells them apart, and `decision` and `decision-sample1` are the same sample.
+ */
+export function sampleIndexOf(agentId: string): number {
+  const m = /(\d+)$/.exec(agentId);
+  return m ? Number(m[1]) : 1;
+}
+
+/**
+ * Plans a simulated call: pure and deterministic. Common random numbers: what the call answers
+ * (right or wrong, which wrong answer, its length, its latency jitter) is a function of
+ * (run seed, backbone, task, exact prompt, sample index) only, so the same request gets the same
+ * outcome in every method and at every budget, and paired differences between methods measure the
+ * methods, not the dice. Faults also depend on the attempt, so a retry draws a fresh fault and
+ * then the same answer. A campaign's run seed is the campaign's seed (activities/campaign.ts).
  */
 export function planSimulatedCall(b: Backbone, req: ChatRequest): SimulatedPlan {
   const sim = req.simulation;
   const role = sim?.role ?? 'agent';
   const peerTexts = sim?.peerTexts ?? [];
   const task = sim?.task;
-  const promptHash = task ? '' : hash32(`${req.system}\u0000${req.messages.map((m) => m.content).join('\u0000')}`);
+  const call = parseCallSeed(sim?.seed ?? '0');
+  const promptHash = hash32(`${req.system}\u0000${req.messages.map((m) => `${m.role}:${m.content}`).join('\u0000')}`);
+  // Peer texts are part of the prompt in the engine; hashed apart too for callers that pass them alone.
   const key = [
-    sim?.seed ?? '0',
+    call.base,
     b.id,
-    task ? `${task.benchmark}/${task.id}` : `free/${promptHash}`,
-    role,
+    task ? `${task.benchmark}/${task.id}` : 'free',
+    promptHash,
     hash32(peerTexts.join('\u0000')),
+    sampleIndexOf(call.agentId),
   ].join('|');
   const inputTokens = countChatTokens(req.system, req.messages);
 
-  const faultRng = rngFor(key, 'fault');
+  const faultRng = rngFor(key, call.attempt, 'fault');
   const u429 = faultRng.next();
   const u5xx = faultRng.next();
   if (u429 < (sim?.rate429 ?? 0)) {

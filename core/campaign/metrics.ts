@@ -3,7 +3,16 @@
  * latency statistics and budget violations; per (method, budget kind) the AUC of the
  * accuracy-versus-budget curve over the normalised log-budget axis with a 95 % bootstrap interval
  * (queries resampled with replacement, paired across budgets and methods); and the gap to the best
- * baseline at each matched budget and in AUC. Pure and deterministic (seeded resampling).
+ * baseline at each matched budget and in AUC, with paired bootstrap intervals of the differences;
+ * RouterBench's AIQ next to the AUC. Pure and deterministic (seeded resampling).
+ *
+ * Two summaries of a curve:
+ *   - AUC (this project's metric): trapezoid area under accuracy over the normalised log-budget
+ *     axis (the budgets asked for), in [0, 1];
+ *   - AIQ (RouterBench, Hu et al. 2024): area under the non-decreasing convex hull of the
+ *     (mean spend, accuracy) points over a linear spend axis spanning every method's points of the
+ *     campaign, normalised to [0, 1]; left of a method's cheapest point it scores 0, right of its
+ *     dearest point it keeps its best accuracy.
  */
 import { Rng } from '../random';
 import type { BudgetKind } from './spec';
@@ -58,6 +67,10 @@ export interface CurveMetrics {
   accuracies: number[];
   auc: number;
   aucCi: Interval;
+  /** RouterBench AIQ over the campaign's linear spend range (see the header). */
+  aiq: number;
+  /** Mean spend (USD or s) at each budget: the AIQ's x coordinates. */
+  spends: number[];
   /** Distinct queries behind the curve. */
   tasks: number;
 }
@@ -72,6 +85,20 @@ export interface GapRow {
   bestBaselineAccuracy: number | null;
   /** accuracy − bestBaselineAccuracy. */
   gap: number | null;
+  /** Paired bootstrap interval of that difference (same queries resampled for both). */
+  gapCi: Interval | null;
+  /** (accuracy − best)/best: the paper's relative gain at a matched budget. */
+  relativeGain: number | null;
+}
+
+/** A paired comparison of two methods on one axis: AUC difference and per-budget differences. */
+export interface PairedDiff {
+  a: string;
+  b: string;
+  budgetKind: BudgetKind;
+  aucDiff: number;
+  aucDiffCi: Interval;
+  perBudget: { budget: number; diff: number; ci: Interval }[];
 }
 
 export interface AucGap {
@@ -93,6 +120,8 @@ export interface MetricsOptions {
   confidence?: number;
   /** Which methods count as baselines for the gaps (default: all but `agentbalance` and `plugin-*`). */
   isBaseline?: (method: string) => boolean;
+  /** Pairs (a, b) whose paired differences a − b to report (default: plugin-X vs X, agentbalance vs every baseline). */
+  pairs?: readonly (readonly [string, string])[];
 }
 
 export interface CampaignMetrics {
@@ -100,6 +129,7 @@ export interface CampaignMetrics {
   curves: CurveMetrics[];
   gaps: GapRow[];
   aucGaps: AucGap[];
+  pairs: PairedDiff[];
   bootstrap: { resamples: number; seed: string; confidence: number };
 }
 
@@ -146,6 +176,47 @@ export function trapezoidAuc(budgets: readonly number[], accuracies: readonly nu
     area += ((x1 - x0) * (pts[i - 1]![1] + pts[i]![1])) / 2;
   }
   return area;
+}
+
+/**
+ * RouterBench's AIQ of one method: the area under the non-decreasing upper convex hull of its
+ * (spend, accuracy) points over [lo, hi] on a linear axis, divided by hi − lo. Zero left of the
+ * cheapest point; the hull's last value right of the dearest one.
+ */
+export function aiq(spends: readonly number[], accuracies: readonly number[], lo: number, hi: number): number {
+  const pts = spends
+    .map((c, i) => [c, accuracies[i]!] as const)
+    .filter(([c, a]) => Number.isFinite(c) && Number.isFinite(a))
+    .sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+  if (pts.length === 0 || !(hi > lo)) return pts.length ? Math.max(...pts.map((p) => p[1])) : NaN;
+  // Non-decreasing: a point no better than a cheaper one is dominated.
+  const mono: (readonly [number, number])[] = [];
+  for (const p of pts) if (mono.length === 0 || p[1] > mono[mono.length - 1]![1]) mono.push(p);
+  // Upper convex hull (monotone chain) of the non-dominated points.
+  const hull: (readonly [number, number])[] = [];
+  for (const p of mono) {
+    while (hull.length >= 2) {
+      const [x1, y1] = hull[hull.length - 2]!;
+      const [x2, y2] = hull[hull.length - 1]!;
+      if ((x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) >= 0) hull.pop();
+      else break;
+    }
+    hull.push(p);
+  }
+  const clamp = (x: number): number => Math.min(hi, Math.max(lo, x));
+  let area = 0;
+  for (let i = 1; i < hull.length; i++) {
+    const [x0, y0] = hull[i - 1]!;
+    const [x1, y1] = hull[i]!;
+    const a = clamp(x0);
+    const b = clamp(x1);
+    if (b <= a) continue;
+    const at = (x: number): number => y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+    area += ((b - a) * (at(a) + at(b))) / 2;
+  }
+  const last = hull[hull.length - 1]!;
+  area += (hi - clamp(last[0])) * last[1];
+  return area / (hi - lo);
 }
 
 function violates(r: RunOutcome): boolean {
@@ -224,6 +295,7 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
   const curves: CurveMetrics[] = [];
   const gaps: GapRow[] = [];
   const aucGaps: AucGap[] = [];
+  const pairs: PairedDiff[] = [];
   const alpha = (1 - confidence) / 2;
 
   for (const kind of ['cost', 'latency'] as const) {
@@ -256,6 +328,9 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
     // Paired bootstrap: one multiset of queries per resample, shared by every method and budget.
     const rng = new Rng(`${seed}|bootstrap|${kind}`);
     const boot = new Map<string, Float64Array>(kindMethods.map((m) => [m, new Float64Array(resamples)]));
+    const bootAcc = new Map<string, Float64Array[]>(
+      kindMethods.map((m) => [m, perMethod.get(m)!.budgets.map(() => new Float64Array(resamples))]),
+    );
     const w = new Float64Array(tasks.length);
     for (let s = 0; s < resamples; s++) {
       w.fill(0);
@@ -273,6 +348,7 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
           }
           return den > 0 ? num / den : pm.acc[j]!;
         });
+        accs.forEach((a, j) => (bootAcc.get(m)![j]![s] = a));
         boot.get(m)![s] = trapezoidAuc(pm.budgets, accs);
       }
     }
@@ -281,10 +357,19 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
       return { lo: quantileSorted(sorted, alpha), hi: quantileSorted(sorted, 1 - alpha) };
     };
 
+    const spendOf = (m: string): number[] =>
+      perMethod.get(m)!.budgets.map((b) => {
+        const p = points.find((x) => x.method === m && x.budgetKind === kind && x.budget === b)!;
+        return kind === 'cost' ? p.cost.mean : p.latency.mean;
+      });
+    const allSpends = kindMethods.flatMap(spendOf).filter((x) => Number.isFinite(x));
+    const spendLo = Math.min(...allSpends);
+    const spendHi = Math.max(...allSpends);
     const aucOf = new Map<string, number>();
     for (const m of kindMethods) {
       const pm = perMethod.get(m)!;
       const auc = trapezoidAuc(pm.budgets, pm.acc);
+      const spends = spendOf(m);
       aucOf.set(m, auc);
       curves.push({
         method: m,
@@ -293,6 +378,8 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
         accuracies: pm.acc,
         auc,
         aucCi: resamples > 0 ? interval(boot.get(m)!) : { lo: NaN, hi: NaN },
+        aiq: aiq(spends, pm.acc, spendLo, spendHi),
+        spends,
         tasks: pm.tasks,
       });
     }
@@ -306,6 +393,12 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
           const k = pc.budgets.indexOf(b);
           return k >= 0 ? pc.acc[k] : undefined;
         });
+        let gapCi: Interval | null = null;
+        if (best && resamples > 0) {
+          const mine = bootAcc.get(m)![j]!;
+          const theirs = bootAcc.get(best.name)![perMethod.get(best.name)!.budgets.indexOf(b)]!;
+          gapCi = interval(mine.map((x, i) => x - theirs[i]!));
+        }
         gaps.push({
           method: m,
           budgetKind: kind,
@@ -314,6 +407,8 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
           bestBaseline: best?.name ?? null,
           bestBaselineAccuracy: best?.value ?? null,
           gap: best ? pm.acc[j]! - best.value : null,
+          gapCi,
+          relativeGain: best && best.value > 0 ? (pm.acc[j]! - best.value) / best.value : null,
         });
       });
       const bestAuc = bestOther(m, kindBaselines, (c) => aucOf.get(c));
@@ -331,6 +426,35 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
         gapCi,
       });
     }
+
+    const wanted =
+      opts.pairs ??
+      [
+        ...kindMethods.filter((m) => m.startsWith('plugin-')).map((m) => [m, m.slice('plugin-'.length)] as const),
+        ...(kindMethods.includes('agentbalance') ? kindBaselines.map((c) => ['agentbalance', c] as const) : []),
+      ];
+    for (const [a, b] of wanted) {
+      const pa = perMethod.get(a);
+      const pb = perMethod.get(b);
+      if (!pa || !pb || resamples === 0) continue;
+      const perBudget = pa.budgets.flatMap((budget, j) => {
+        const k = pb.budgets.indexOf(budget);
+        if (k < 0) return [];
+        const x = bootAcc.get(a)![j]!;
+        const y = bootAcc.get(b)![k]!;
+        return [{ budget, diff: pa.acc[j]! - pb.acc[k]!, ci: interval(x.map((v, i) => v - y[i]!)) }];
+      });
+      const x = boot.get(a)!;
+      const y = boot.get(b)!;
+      pairs.push({
+        a,
+        b,
+        budgetKind: kind,
+        aucDiff: aucOf.get(a)! - aucOf.get(b)!,
+        aucDiffCi: interval(x.map((v, i) => v - y[i]!)),
+        perBudget,
+      });
+    }
   }
-  return { points, curves, gaps, aucGaps, bootstrap: { resamples, seed, confidence } };
+  return { points, curves, gaps, aucGaps, pairs, bootstrap: { resamples, seed, confidence } };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { computeMetrics, pointMetrics, quantileSorted, stat3, trapezoidAuc, type RunOutcome } from '../../core/campaign/metrics';
+import { aiq, computeMetrics, pointMetrics, quantileSorted, stat3, trapezoidAuc, type RunOutcome } from '../../core/campaign/metrics';
 
 const close = (a: number, b: number, eps = 1e-12): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≈ ${b}`);
 
@@ -139,4 +139,31 @@ test('large campaign metrics stay fast', () => {
   const ms = performance.now() - t0;
   assert.equal(out.curves.length, 20);
   assert.ok(ms < 10_000, `took ${ms} ms`);
+});
+
+test('AIQ: non-decreasing convex hull over a linear spend axis, normalised (hand-computed)', () => {
+  // Points (1, .5), (2, .4) dominated, (3, .9); range [1, 5]: hull (1,.5)-(3,.9) then flat .9.
+  // Area = 2·(.5+.9)/2 + 2·.9 = 1.4 + 1.8 = 3.2; /4 = 0.8.
+  close(aiq([1, 2, 3], [0.5, 0.4, 0.9], 1, 5), 0.8);
+  // A point under the chord is not on the hull: (2, .6) lies below (1,.5)-(3,.9) at x=2 (.7).
+  close(aiq([1, 2, 3], [0.5, 0.6, 0.9], 1, 5), 0.8);
+  // Zero left of the cheapest point: only (3, .9) on [1, 5] → 2·.9/4.
+  close(aiq([3], [0.9], 1, 5), 0.45);
+});
+
+test('paired differences: identical outcomes give zero with a zero-width interval; plugin-X is paired with X', () => {
+  const rows: RunOutcome[] = [];
+  for (const b of [1, 10, 100])
+    for (let t = 0; t < 20; t++) {
+      const c = (t * 7 + b) % 3 !== 0;
+      rows.push(run('agentprune', b, `t${t}`, c), run('plugin-agentprune', b, `t${t}`, c), run('chain', b, `t${t}`, t % 2 === 0));
+    }
+  const m = computeMetrics(rows, { resamples: 200 });
+  const pair = m.pairs.find((p) => p.a === 'plugin-agentprune' && p.b === 'agentprune')!;
+  assert.equal(pair.aucDiff, 0);
+  assert.deepEqual(pair.aucDiffCi, { lo: 0, hi: 0 });
+  for (const d of pair.perBudget) assert.deepEqual([d.diff, d.ci.lo, d.ci.hi], [0, 0, 0]);
+  const gap = m.gaps.find((g) => g.method === 'chain' && g.budget === 10)!;
+  assert.ok(gap.gapCi && gap.gapCi.lo <= gap.gap! && gap.gap! <= gap.gapCi.hi);
+  assert.equal(gap.relativeGain, gap.gap! / gap.bestBaselineAccuracy!);
 });
