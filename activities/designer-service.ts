@@ -4,10 +4,13 @@ import { Context } from '@temporalio/activity';
 import type { BenchmarkId, Domain } from '../core/domain';
 import { designMas, type RoleInfo } from '../core/designer/designer';
 import { assignBackbones } from '../core/designer/plugin';
+import { choosePortfolio, DEFAULT_PORTFOLIO, portfolio, scoreSpec, type PortfolioHyper } from '../core/designer/portfolio';
+import { COT_AGGREGATE, COT_SAMPLE } from '../core/methods/templates';
+import { countTokens } from '../core/tokens';
 import type { MasSpec } from '../core/mas';
 import type { Embedder } from '../core/designer/embed';
 import type { MatchingSolver } from '../core/designer/matching';
-import { parsePoolProfile, profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
+import { parsePoolProfile, predictDifficulty, profileFromPoolFile, type PoolProfile } from '../core/designer/pool-profile';
 import { DIFFICULTY_PRIOR } from '../core/sim-calibration';
 import { TrainedDesignerSchema, type TrainedDesigner } from '../core/designer/trained-designer';
 import type { MethodContext, MethodPlan } from '../core/methods';
@@ -114,11 +117,16 @@ export async function ensureDesigner(args: {
   return { designer, profile, solver: await createHighsMatchingSolver(), embedder, file };
 }
 
-/** The `agentbalance` method: the trained designer's MAS for this query and budget. */
-export function designerPlanner(d: LoadedDesigner): (ctx: MethodContext) => MethodPlan {
+/**
+ * The `agentbalance` method: per query and budget, the best of the design space by predicted
+ * accuracy under both budgets (core/designer/portfolio.ts): the trained designer's learned topology,
+ * one agent, k samples with a vote, or a cheap-then-strong cascade.
+ */
+export function designerPlanner(d: LoadedDesigner, hyper: Partial<PortfolioHyper> = {}): (ctx: MethodContext) => MethodPlan {
   return (ctx) => {
     const domain = ctx.task.domain;
     const roles: RoleInfo[] = [...ctx.roles, ctx.decisionRole].map((r) => ({ id: r.id, domain, prompt: r.prompt }));
+    const rolePrompts = Object.fromEntries(roles.map((r) => [r.id, r.prompt]));
     const res = designMas({
       query: ctx.task.question,
       domain,
@@ -130,23 +138,61 @@ export function designerPlanner(d: LoadedDesigner): (ctx: MethodContext) => Meth
       embedder: d.embedder,
       solver: d.solver,
     });
+    const reg = d.profile.difficultyRegressor;
+    const entries = portfolio({
+      profile: d.profile,
+      domain,
+      budgets: ctx.budgets,
+      difficulty: res.predicted.difficulty,
+      ...(reg.n > 0 && reg.trainRmse !== undefined ? { difficultySpread: reg.trainRmse } : {}),
+      queryTokens: countTokens(ctx.task.question),
+      countTokens: cachedCount,
+      peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },
+      decisionRole: ctx.decisionRole,
+      votePrompts: { sample: COT_SAMPLE, aggregate: COT_AGGREGATE },
+      choiceOptions: ctx.task.answer.kind === 'choice' ? ctx.task.answer.options.length || 4 : 0,
+      learned: { spec: res.spec, rolePrompts },
+      hyper,
+    });
+    const pick = choosePortfolio(entries, ctx.budgets, hyper);
+    const predicted = `predicted acc ${pick.score.toFixed(3)} under the budgets, $${pick.costUsd.toPrecision(3)}, ${pick.latencyS.toFixed(2)} s`;
     return {
-      spec: res.spec,
-      rolePrompts: Object.fromEntries(roles.map((r) => [r.id, r.prompt])),
-      note: `agentbalance designer (${res.feasible ? 'fits' : 'minimal: budget infeasible'}; predicted $${res.predicted.costUsd.toPrecision(3)}, ${res.predicted.latencyS.toFixed(2)}s, acc ${res.predicted.accuracy.toFixed(2)})`,
-      predicted: { costUsd: res.predicted.costUsd, latencyS: res.predicted.latencyS, fits: res.feasible },
+      spec: pick.spec,
+      rolePrompts,
+      ...(pick.cascade ? { cascade: { ...pick.cascade, rule: 'two-samples-agree' as const } } : {}),
+      note: `agentbalance: ${pick.label} (${predicted}; of ${entries.length} candidates)`,
+      predicted: {
+        costUsd: pick.worstCostUsd,
+        latencyS: pick.worstLatencyS,
+        fits:
+          (ctx.budgets.maxCostUsd === undefined || pick.worstCostUsd <= ctx.budgets.maxCostUsd) &&
+          (ctx.budgets.maxLatencyS === undefined || pick.worstLatencyS <= ctx.budgets.maxLatencyS),
+      },
     };
   };
 }
 
+const countCache = new Map<string, number>();
+/** Prompt token counts, cached: the portfolio counts the same few personas for every query. */
+function cachedCount(text: string): number {
+  let n = countCache.get(text);
+  if (n === undefined) {
+    n = countTokens(text);
+    if (countCache.size < 10_000) countCache.set(text, n);
+  }
+  return n;
+}
+
 /**
  * Plug-in variants: agentbalance's query-conditioned backbone assignment (the matching MIP) inside
- * another method's topology; the topology itself is left as it is.
+ * another method's topology; the topology itself is left as it is. The re-assignment replaces the
+ * method's own backbones only when it predicts a higher accuracy under the budgets (by at least the
+ * portfolio's tie tolerance): a plug-in that cannot show a gain changes nothing.
  */
-export function designerAssigner(d: LoadedDesigner): (spec: MasSpec, ctx: MethodContext) => MasSpec {
+export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHyper> = {}): (spec: MasSpec, ctx: MethodContext) => MasSpec {
   return (spec, ctx) => {
     const rolePrompts = Object.fromEntries([...ctx.roles, ctx.decisionRole].map((r) => [r.id, r.prompt]));
-    return assignBackbones({
+    const reassigned = assignBackbones({
       spec,
       query: ctx.task.question,
       domain: ctx.task.domain,
@@ -155,6 +201,22 @@ export function designerAssigner(d: LoadedDesigner): (spec: MasSpec, ctx: Method
       rolePrompts,
       solver: d.solver,
       hyper: d.designer.hyper,
-    }).spec;
+    });
+    const reg = d.profile.difficultyRegressor;
+    const req = {
+      profile: d.profile,
+      domain: ctx.task.domain,
+      budgets: ctx.budgets,
+      difficulty: predictDifficulty(reg, ctx.task.question, ctx.task.domain),
+      ...(reg.n > 0 && reg.trainRmse !== undefined ? { difficultySpread: reg.trainRmse } : {}),
+      queryTokens: countTokens(ctx.task.question),
+      countTokens: cachedCount,
+      peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },
+      hyper,
+    };
+    const tol = hyper.tieTolerance ?? DEFAULT_PORTFOLIO.tieTolerance;
+    const before = scoreSpec(spec, rolePrompts, req).score;
+    const after = scoreSpec(reassigned.spec, rolePrompts, req).score;
+    return after > before + tol ? reassigned.spec : spec;
   };
 }

@@ -203,7 +203,8 @@ export function registerDesignerCommands(program: Command): void {
     }
     const roles = rolesFor(task.domain, benchmark);
     const decision = decisionRole(task.domain, benchmark);
-    const plan = designerPlanner(loaded)({
+    // `run` executes one MAS spec, so the cascade designs are left out of the choice.
+    const plan = designerPlanner(loaded, { cascades: false })({
       task,
       budgets: { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), ...(options.maxLatency !== undefined ? { maxLatencyS: options.maxLatency } : {}) },
       backbones: pool.backbones,

@@ -44,7 +44,9 @@ export function planPlugin(base: PluginBase, ctx: MethodContext): MethodPlan {
     spec = ctx.pluginAssigner(basePlan.spec, ctx);
     if (!sameTopology(spec, basePlan.spec))
       throw new Error(`plugin-${base}: the plug-in assigner changed the topology (it may only change backbones)`);
-    via = 'designer matching';
+    via = spec.agents.every((a, i) => a.backbone === basePlan.spec.agents[i]?.backbone)
+      ? `${base}'s own (the designer's matching predicted no gain)`
+      : 'designer matching';
   } else {
     spec = greedyAssign(topologyOf(basePlan.spec), basePlan.rolePrompts, ctx).spec;
     via = 'greedy ability per predicted cost';
