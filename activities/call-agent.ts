@@ -7,6 +7,7 @@ import type { Task } from '../core/task';
 import { maxTokensWithinCost, maxTokensWithinTime } from '../core/ledger';
 import { countChatTokens } from '../core/tokens';
 import { getProvider } from './providers';
+import { sampleIndexOf } from './providers/simulated';
 import { ProviderError, type ChatMessage, type ChatUsage, type Provider } from './providers/types';
 
 export interface CallAgentInput {
@@ -91,6 +92,7 @@ async function callAgentWith(provider: Provider, input: CallAgentInput): Promise
       messages: input.messages,
       maxTokens,
       temperature: input.temperature,
+      sampleIndex: sampleIndexOf(input.agentId),
       signal: ctx.cancellationSignal,
       ...(input.simulation ? { simulation: { ...input.simulation, role: input.role } } : {}),
     });

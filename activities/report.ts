@@ -20,6 +20,8 @@ import {
 import { splitFingerprint, type BudgetKind, type CampaignMeta } from '../core/campaign/spec';
 import type { BenchmarkId } from '../core/domain';
 import type { ResultsStore } from './results-store';
+import { readCacheStats } from './providers/cache';
+import { stateDir } from '../infra/paths';
 
 export const REPORT_VERSION = 1;
 
@@ -52,6 +54,8 @@ export interface Report {
   /** Accuracy-versus-budget curves with AUC and its interval, per method and budget kind (= `metrics.curves`). */
   curves: CurveMetrics[];
   metrics: CampaignMetrics;
+  /** Real providers' calls served from the opt-in response cache (null: no cache was used). */
+  responseCache?: { hits: number; misses: number } | null;
 }
 
 export interface BuildReportOptions {
@@ -65,7 +69,8 @@ export interface BuildReportOptions {
 export async function buildReport(store: ResultsStore, campaignId: string, opts: BuildReportOptions = {}): Promise<Report> {
   const [meta, runs] = await Promise.all([store.getCampaign(campaignId), store.getRuns(campaignId, { agents: false })]);
   if (!meta && runs.length === 0) throw new Error(`campaign "${campaignId}" is not in the results store (${store.location})`);
-  return reportFrom(campaignId, meta, runs, opts);
+  const cache = readCacheStats(path.join(stateDir(), 'response-cache'), campaignId);
+  return { ...reportFrom(campaignId, meta, runs, opts), responseCache: cache ?? null };
 }
 
 /** The pure part of `buildReport`. */
@@ -180,6 +185,14 @@ export function renderMarkdown(
           'Runs',
           `${report.runs.stored}${report.runs.expected !== null ? ` of ${report.runs.expected}` : ''} stored${report.runs.complete ? '' : ' (incomplete)'}`,
         ],
+        ...(report.responseCache
+          ? [
+              [
+                'Response cache',
+                `${report.responseCache.hits} of ${report.responseCache.hits + report.responseCache.misses} model calls came from the cache (not paid again)`,
+              ],
+            ]
+          : []),
         ['Status', `${m.status}${m.finishedAt ? `, finished ${m.finishedAt}` : ''}`],
       ],
     ),

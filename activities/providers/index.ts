@@ -1,6 +1,9 @@
 import type { ProviderKind } from '../../core/pool';
 import { AnthropicProvider } from './anthropic';
 import { OpenAIProvider, type RealProviderOptions } from './openai';
+import path from 'node:path';
+import { stateDir } from '../../infra/paths';
+import { CachedProvider } from './cache';
 import { SimulatedProvider } from './simulated';
 import type { Provider } from './types';
 
@@ -13,7 +16,14 @@ export type ProviderOptions = RealProviderOptions;
 
 const shared = new Map<ProviderKind, Provider>();
 
+/** Real providers behind the opt-in response cache (AGENTBALANCE_RESPONSE_CACHE=1), in the state folder. */
 function create(kind: ProviderKind, options: ProviderOptions): Provider {
+  const p = createBare(kind, options);
+  if (kind === 'simulated' || process.env.AGENTBALANCE_RESPONSE_CACHE !== '1') return p;
+  return new CachedProvider(p, path.join(stateDir(), 'response-cache'));
+}
+
+function createBare(kind: ProviderKind, options: ProviderOptions): Provider {
   switch (kind) {
     case 'openai':
       return new OpenAIProvider(options);

@@ -12,6 +12,8 @@ export interface ChatRequest {
   /** Hard cap on output tokens, already reduced by the cost ledger. */
   maxTokens: number;
   temperature: number;
+  /** Which sample of an identical request this is (1 = the first); part of the response-cache key. */
+  sampleIndex?: number;
   /** Aborted when Temporal cancels the activity (deadline) so the HTTP request stops. */
   signal?: AbortSignal;
   /**
