@@ -195,6 +195,7 @@ async function main(): Promise<void> {
     .option('--benchmarks <list>', 'benchmarks', DEFAULT_BENCHMARKS.join(','))
     .option('--methods <list>', 'methods', DEFAULT_METHODS.join(','))
     .option('--limit <n>', 'queries per benchmark (first N of the test split; HumanEval has 82)', '150')
+    .option('--limits <list>', 'per-benchmark overrides of --limit, e.g. humaneval=10')
     .option('--cost-budgets <list>', 'cost budgets (USD)', DEFAULT_COST_BUDGETS.join(','))
     .option('--latency-budgets <list>', 'latency budgets (s)', DEFAULT_LATENCY_BUDGETS.join(','))
     .option('--concurrency <n>', 'runs in flight', '32')
@@ -212,6 +213,13 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   const load0 = os.loadavg()[0]!;
+  const limits = new Map(
+    (o.limits ?? '')
+      .split(',')
+      .map((x) => x.trim().split('='))
+      .filter((kv) => kv.length === 2)
+      .map(([k, v]) => [k!, v!]),
+  );
   const results: BenchmarkResult[] = [];
   for (const benchmark of o.benchmarks!.split(',').map((s) => s.trim()).filter(Boolean)) {
     const t0 = Date.now();
@@ -219,7 +227,7 @@ async function main(): Promise<void> {
     const { spec } = campaignSpecFrom({
       benchmark,
       data: path.join(root, benchmark),
-      limit: o.limit,
+      limit: limits.get(benchmark) ?? o.limit,
       methods: o.methods,
       costBudgets: o.costBudgets,
       latencyBudgets: o.latencyBudgets,
@@ -243,7 +251,7 @@ async function main(): Promise<void> {
     Methods: o.methods!,
     'Cost budgets (USD)': o.costBudgets!,
     'Latency budgets (s)': o.latencyBudgets!,
-    'Queries per benchmark': `first ${o.limit} of the test split (HumanEval's test split holds 82)`,
+    'Queries per benchmark': results.map((r) => `${r.benchmark} ${r.queries}`).join(', ') + ' (the first N of each test split; HumanEval\'s test split holds 82)',
     'Wall time': `${((Date.now() - started) / 60000).toFixed(1)} min on ${os.cpus().length} CPU cores; load average ${load0.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end (the machine is shared)`,
     'Common random numbers': 'yes: a call\'s outcome depends on (seed, backbone, query, prompt, sample index) only',
     'Command': `npm run evaluate -- ${process.argv.slice(2).join(' ')}`.trim(),
