@@ -6,6 +6,8 @@ import { registerRunCommand } from './commands/run';
 import { registerPoolCommands } from './commands/pool';
 import { registerCampaignCommands } from './commands/campaign';
 import { registerDesignerCommands } from './commands/designer';
+import { registerServeCommand } from './commands/serve';
+import { registerKeysCommands } from './commands/keys';
 import { preflight } from './preflight';
 import { EXIT, ExitCode } from './exit';
 
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerPoolCommands(program);
   registerCampaignCommands(program);
   registerDesignerCommands(program);
+  registerServeCommand(program);
+  registerKeysCommands(program);
   oneLineErrors(program, 'agentbalance');
   // The state folder and TEMPORAL_ADDRESS are checked before any command does work.
   program.hook('preAction', async (_program, action) => preflight(action.name()));

@@ -4,9 +4,9 @@ import { stateDir } from '../infra/paths';
 import { UserError } from './errors';
 
 /** Commands that write to the state folder (dev server, results, profiles, designers). */
-const USES_STATE = new Set(['run', 'campaign', 'demo', 'report', 'profile', 'design', 'server', 'worker']);
+const USES_STATE = new Set(['run', 'campaign', 'demo', 'report', 'profile', 'design', 'server', 'worker', 'serve']);
 /** Commands that talk to Temporal (through TEMPORAL_ADDRESS when it is set). */
-const USES_TEMPORAL = new Set(['run', 'campaign', 'demo', 'profile', 'design', 'worker']);
+const USES_TEMPORAL = new Set(['run', 'campaign', 'demo', 'profile', 'design', 'worker', 'serve']);
 
 /** The server the user configured (production path), or undefined for the embedded default. */
 export function configuredServer(): { address: string; namespace: string } | undefined {

@@ -44,8 +44,14 @@ async function connectConfigured(address: string): Promise<Connection> {
  */
 export async function withTemporal<T>(
   fn: (env: TemporalEnv) => Promise<T>,
-  opts: { log?: (m: string) => void; onInterrupt?: () => void } = {},
+  opts: {
+    log?: (m: string) => void;
+    onInterrupt?: () => void;
+    /** false: the caller handles SIGINT/SIGTERM itself (the gateway drains before `fn` settles). */
+    handleSignals?: boolean;
+  } = {},
 ): Promise<T> {
+  const handleSignals = opts.handleSignals ?? true;
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const configured = configuredServer();
   if (configured) {
@@ -54,7 +60,7 @@ export async function withTemporal<T>(
       opts.onInterrupt?.();
       void connection.close().then(() => process.exit(130));
     };
-    process.once('SIGINT', onSignal);
+    if (handleSignals) process.once('SIGINT', onSignal);
     try {
       const client = new Client({ connection, namespace: configured.namespace });
       return await fn({ client, address: configured.address, namespace: configured.namespace, embedded: false });
@@ -80,8 +86,10 @@ export async function withTemporal<T>(
     opts.onInterrupt?.();
     void cleanup().then(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
     server = await startOrReuseDevServer({ log });
     if (server.owned) log(`agentbalance: started the Temporal dev server at ${server.address} (UI ${server.uiUrl})`);
