@@ -372,6 +372,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
       });
     inflight.add(work);
   });
+  // `Expect: 100-continue` (curl sends it for large bodies): refuse an oversized body before it is sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBody) {
+      res.setHeader('connection', 'close');
+      sendError(res, new GatewayError(413, 'invalid_request_error', `request body is larger than ${maxBody} bytes`, 'request_too_large'));
+      gatewayRequests.inc({ route: 'chat', status: '413' });
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
+  });
   // Time allowed to receive a request (headers and body); answering may take as long as the run.
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
