@@ -68,6 +68,11 @@ export const RunMasInputSchema = z
     simulation: SimulationOptionsSchema.optional(),
     /** The campaign method that planned this run: labels its metrics (absent for ad-hoc runs). */
     method: z.string().min(1).optional(),
+    /**
+     * Task queues of this run's activities, for workers a team set up itself (the worker plugin):
+     * `main` for grading, `llm` for every model call. Absent: the product's own queues.
+     */
+    taskQueues: z.object({ main: z.string().min(1).optional(), llm: z.string().min(1).optional() }).strict().optional(),
   })
   .strict();
 export type RunMasInput = z.input<typeof RunMasInputSchema>;

@@ -35,6 +35,27 @@ export interface ActivityOverrides {
   gradeAnswer?: typeof gradeAnswer;
 }
 
+/** The activities of the main queue (grading, campaigns, metrics, designer jobs). */
+export function mainActivities(overrides: ActivityOverrides = {}) {
+  return {
+    gradeAnswer: overrides.gradeAnswer ?? gradeAnswer,
+    // runMas calls simulated backbones at time factor 0 as local activities on this worker (#17).
+    callAgent: overrides.callAgent ?? callAgent,
+    prepareCampaign: campaignActivities.prepareCampaign,
+    nextPendingRuns: campaignActivities.nextPendingRuns,
+    planRun: campaignActivities.planRun,
+    recordRun: campaignActivities.recordRun,
+    samplesAgree: campaignActivities.samplesAgree,
+    finalizeCampaign: campaignActivities.finalizeCampaign,
+    // Local activities of runMas that book the product metrics (activities/metrics.ts).
+    runStarted,
+    observeRun,
+    planProfiling: designerJobs.planProfiling,
+    fitAndSaveProfile: designerJobs.fitAndSaveProfile,
+    trainDesignerJob: designerJobs.trainDesignerJob,
+  };
+}
+
 /** Creates and starts the main worker and one worker per provider queue on one connection. */
 export async function startWorkers(
   cfg: WorkerConfig,
@@ -50,23 +71,7 @@ export async function startWorkers(
     namespace: cfg.namespace,
     taskQueue: MAIN_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: {
-      gradeAnswer: overrides.gradeAnswer ?? gradeAnswer,
-      // runMas calls simulated backbones at time factor 0 as local activities on this worker (#17).
-      callAgent: overrides.callAgent ?? callAgent,
-      prepareCampaign: campaignActivities.prepareCampaign,
-      nextPendingRuns: campaignActivities.nextPendingRuns,
-      planRun: campaignActivities.planRun,
-      recordRun: campaignActivities.recordRun,
-      samplesAgree: campaignActivities.samplesAgree,
-      finalizeCampaign: campaignActivities.finalizeCampaign,
-      // Local activities of runMas that book the product metrics (activities/metrics.ts).
-      runStarted,
-      observeRun,
-      planProfiling: designerJobs.planProfiling,
-      fitAndSaveProfile: designerJobs.fitAndSaveProfile,
-      trainDesignerJob: designerJobs.trainDesignerJob,
-    },
+    activities: mainActivities(overrides),
     maxConcurrentActivityTaskExecutions: cfg.mainConcurrency,
     ...(cfg.identity ? { identity: cfg.identity } : {}),
   });

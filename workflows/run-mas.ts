@@ -39,11 +39,13 @@ const HARD_DEADLINE_GRACE_S = 0.25;
  */
 const ORCHESTRATION_RESERVE_REAL_S = HOPS_AFTER_SOFT_DEADLINE * ORCHESTRATION_HOP_S.p99;
 
-const grading = proxyActivities<typeof gradingActivities>({
-  taskQueue: MAIN_TASK_QUEUE,
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 3 },
-});
+// The queues come from the input (`taskQueues`), so histories of runs without it replay unchanged.
+const gradingOn = (taskQueue: string) =>
+  proxyActivities<typeof gradingActivities>({
+    taskQueue,
+    startToCloseTimeout: '2 minutes',
+    retry: { maximumAttempts: 3 },
+  });
 /** Text answers are graded in microseconds: a local activity saves the server round trip. */
 const localGrading = proxyLocalActivities<typeof gradingActivities>({
   startToCloseTimeout: '1 minute',
@@ -69,9 +71,9 @@ async function bestEffort(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-function llmActivities(backbone: Backbone) {
+function llmActivities(backbone: Backbone, taskQueue?: string) {
   return proxyActivities<typeof callAgentActivities>({
-    taskQueue: llmTaskQueue(backbone.provider),
+    taskQueue: taskQueue ?? llmTaskQueue(backbone.provider),
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10 seconds',
     // The workflow retries calls itself so each attempt is booked in the ledger.
@@ -260,7 +262,7 @@ async function execute(
       .filter((p) => p.usable)
       .map((p) => ({ agentId: p.trace.id, role: p.trace.role, text: p.trace.text ?? '' }));
     const prompt = buildAgentPrompt(persona(a), input.query, peers);
-    const act = localSim ? localCalls : llmActivities(backbone);
+    const act = localSim ? localCalls : llmActivities(backbone, input.taskQueues?.llm);
 
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       trace.attempts = attempt;
@@ -396,7 +398,7 @@ async function execute(
   let correct: boolean | undefined;
   if (input.task) {
     // Code runs in a sandboxed subprocess (seconds): a regular activity on the main queue.
-    const g = await (input.task.answer.kind === 'code' ? grading : localGrading).gradeAnswer(input.task, answer);
+    const g = await (input.task.answer.kind === 'code' ? gradingOn(input.taskQueues?.main ?? MAIN_TASK_QUEUE) : localGrading).gradeAnswer(input.task, answer);
     correct = g.correct;
   }
   await booked;

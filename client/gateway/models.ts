@@ -3,19 +3,14 @@
  * (`agentbalance`, `agentbalance/<domain>`, `agentbalance/<benchmark>`) for which the trained
  * designer builds the MAS for this query and these budgets.
  */
-import { BENCHMARK_DOMAIN, BenchmarkIdSchema, DomainSchema, type BenchmarkId, type Domain } from '../../core/domain';
+import { BenchmarkIdSchema, DomainSchema, type BenchmarkId } from '../../core/domain';
 import type { Budgets, RunMasInput, SimulationOptions } from '../../core/mas';
 import type { PoolFile } from '../../core/pool-file';
-import type { Task } from '../../core/task';
-import { decisionRole, rolesFor } from '../../core/roles';
-import { designerPlanner, ensureDesigner, type LoadedDesigner } from '../../activities/designer-service';
-import { loadSplits } from '../../activities/datasets';
-import { buildRunInput } from '../run-input';
+import type { LoadedDesigner } from '../../activities/designer-service';
+import { DOMAIN_BENCHMARK, designWith, loadDesigner } from '../design';
 import { messageText, type ChatRequest } from './schemas';
 
 export const DESIGN_MODEL = 'agentbalance';
-/** The benchmark whose designer serves `agentbalance/<domain>`: the built-in samples need no data. */
-const DOMAIN_BENCHMARK: Record<Domain, BenchmarkId> = { math: 'sample-math', knowledge: 'sample-mc', code: 'sample-code' };
 const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant.';
 
 export type ResolvedModel = { kind: 'backbone'; id: string; backbone: string } | { kind: 'design'; id: string; benchmark: BenchmarkId };
@@ -28,10 +23,7 @@ export interface ModelEntry {
 /** Loads (training on first use) the designer of a benchmark. */
 export type DesignerLoader = (pool: PoolFile, benchmark: BenchmarkId) => Promise<LoadedDesigner>;
 
-export const defaultDesignerLoader: DesignerLoader = async (pool, benchmark) => {
-  const { train } = await loadSplits(benchmark, undefined, '0');
-  return ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0' });
-};
+export const defaultDesignerLoader: DesignerLoader = (pool, benchmark) => loadDesigner(pool, benchmark);
 
 export class ModelCatalog {
   private readonly designers = new Map<BenchmarkId, Promise<LoadedDesigner>>();
@@ -83,20 +75,7 @@ export class ModelCatalog {
         simulation,
       };
     }
-    const loaded = await this.designer(m.benchmark);
-    const domain = BENCHMARK_DOMAIN[m.benchmark];
-    // The designer reads only the query text and domain; the answer key is a placeholder and is
-    // never sent to the run (the run is not graded).
-    const task: Task = { id: 'gateway/query', benchmark: m.benchmark, domain, question: query, answer: { kind: 'numeric', value: '0' } };
-    const decision = decisionRole(domain, m.benchmark);
-    const plan = designerPlanner(loaded)({
-      task,
-      budgets,
-      backbones: this.pool.backbones,
-      roles: rolesFor(domain, m.benchmark).map((r) => ({ id: r.id, prompt: r.prompt })),
-      decisionRole: { id: decision.id, prompt: decision.prompt },
-      seed: '0',
-    });
-    return buildRunInput({ pool: this.pool, spec: plan.spec, query, domain, benchmark: m.benchmark, budgets, simulation });
+    const designer = await this.designer(m.benchmark);
+    return designWith({ designer, pool: this.pool, benchmark: m.benchmark, query, budgets, simulation }).input;
   }
 }
