@@ -262,6 +262,10 @@ export class SqliteKeyStore implements KeyStore {
     fs.mkdirSync(path.dirname(location), { recursive: true });
     this.db = new Database(location);
     this.db.pragma('journal_mode = WAL');
+    // WAL + NORMAL: a commit survives a crash of the process (the gateway's failure mode); only an
+    // OS crash or power loss can drop the last commits. FULL would fsync twice per request while
+    // holding the event loop (better-sqlite3 is synchronous).
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 10000');
     this.db.transaction(() => {
       for (const s of SCHEMA_SQL) this.db.exec(s);

@@ -35,6 +35,12 @@ export function registerServeCommand(program: Command): void {
       if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
       const o = parsed.data;
       const pool = loadPool(o.pool);
+      // Signals are ours from the start (withTemporal leaves them to us): a stop during start-up
+      // still tears down what was started, after the gateway comes up.
+      const stop = new Promise<string>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
       const keys = await openKeyStore();
       try {
         await withTemporal(
@@ -56,14 +62,9 @@ export function registerServeCommand(program: Command): void {
             }
             // The line tests and scripts wait for: the URL the gateway answers on.
             process.stdout.write(`agentbalance gateway listening on ${url} (pool ${pool.name}${pool.simulated ? ', SIMULATED' : ''}; keys in ${keys.location})\n`);
-            await new Promise<void>((resolve) => {
-              const stop = (sig: string) => {
-                process.stderr.write(`agentbalance: ${sig}: no new requests; draining ${gateway.inFlight()} in flight\n`);
-                void gateway.close({ timeoutMs: o.drainTimeout * 1000 }).then(resolve);
-              };
-              process.once('SIGINT', () => stop('SIGINT'));
-              process.once('SIGTERM', () => stop('SIGTERM'));
-            });
+            const sig = await stop;
+            process.stderr.write(`agentbalance: ${sig}: no new requests; draining ${gateway.inFlight()} in flight\n`);
+            await gateway.close({ timeoutMs: o.drainTimeout * 1000 });
             process.stderr.write('agentbalance: gateway stopped\n');
           },
           { handleSignals: false },
