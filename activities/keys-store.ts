@@ -58,6 +58,8 @@ export interface RequestRow {
   requestId: string;
   keyId: string;
   idempotencyKey?: string;
+  /** Hash of what the request asked (model, messages, budgets): a reused idempotency key must ask the same. */
+  requestHash?: string;
   workflowId: string;
   model: string;
   reservedUsd: number;
@@ -91,7 +93,16 @@ export interface KeyStore {
   revokeKey(id: string): Promise<boolean>;
   /** The active key a secret belongs to, or undefined (unknown, wrong or revoked). */
   authenticate(secret: string): Promise<ApiKey | undefined>;
-  reserve(args: { key: ApiKey; requestId: string; workflowId: string; model: string; amountUsd: number; idempotencyKey?: string; now?: number }): Promise<ReserveResult>;
+  reserve(args: {
+    key: ApiKey;
+    requestId: string;
+    workflowId: string;
+    model: string;
+    amountUsd: number;
+    idempotencyKey?: string;
+    requestHash?: string;
+    now?: number;
+  }): Promise<ReserveResult>;
   /** Books the actual cost of a reserved request; false when it was already settled or released. */
   settle(requestId: string, actualUsd: number, now?: number): Promise<boolean>;
   /** Frees a reservation whose run never spent (rejected input). */
@@ -190,6 +201,7 @@ const RequestRecordSchema = z.object({
   request_id: z.string(),
   key_id: z.string(),
   idem_key: z.string().nullable(),
+  request_hash: z.string().nullable(),
   workflow_id: z.string(),
   model: z.string(),
   reserved_usd: z.coerce.number(),
@@ -203,6 +215,7 @@ function requestFromRecord(rec: unknown): RequestRow {
     requestId: r.request_id,
     keyId: r.key_id,
     ...(r.idem_key !== null ? { idempotencyKey: r.idem_key } : {}),
+    ...(r.request_hash !== null ? { requestHash: r.request_hash } : {}),
     workflowId: r.workflow_id,
     model: r.model,
     reservedUsd: r.reserved_usd,
@@ -220,7 +233,7 @@ const SCHEMA_SQL = [
      id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL, limits TEXT NOT NULL,
      created_at BIGINT NOT NULL, revoked_at BIGINT)`,
   `CREATE TABLE IF NOT EXISTS ab_key_requests (
-     request_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, idem_key TEXT, workflow_id TEXT NOT NULL, model TEXT NOT NULL,
+     request_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, idem_key TEXT, request_hash TEXT, workflow_id TEXT NOT NULL, model TEXT NOT NULL,
      reserved_usd DOUBLE PRECISION NOT NULL, actual_usd DOUBLE PRECISION, status TEXT NOT NULL,
      created_at BIGINT NOT NULL, settled_at BIGINT)`,
   `CREATE UNIQUE INDEX IF NOT EXISTS ab_key_requests_idem ON ab_key_requests (key_id, idem_key)`,
@@ -237,8 +250,8 @@ const SELECT_KEY_SQL = `SELECT * FROM ab_api_keys WHERE id = $1`;
 const LIST_KEYS_SQL = `SELECT * FROM ab_api_keys ORDER BY created_at, id`;
 const REVOKE_SQL = `UPDATE ab_api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`;
 const SELECT_IDEM_SQL = `SELECT * FROM ab_key_requests WHERE key_id = $1 AND idem_key = $2`;
-const INSERT_REQUEST_SQL = `INSERT INTO ab_key_requests (request_id, key_id, idem_key, workflow_id, model, reserved_usd, status, created_at)
-   VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7)`;
+const INSERT_REQUEST_SQL = `INSERT INTO ab_key_requests (request_id, key_id, idem_key, workflow_id, model, reserved_usd, status, created_at, request_hash)
+   VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7, $8)`;
 const SETTLE_SQL = `UPDATE ab_key_requests SET status = 'settled', actual_usd = $2, settled_at = $3 WHERE request_id = $1 AND status = 'reserved'`;
 const RELEASE_SQL = `UPDATE ab_key_requests SET status = 'released', actual_usd = 0, settled_at = $2 WHERE request_id = $1 AND status = 'reserved'`;
 
@@ -318,7 +331,7 @@ export class SqliteKeyStore implements KeyStore {
         if (over) return over;
         this.db
           .prepare(sqlite(INSERT_REQUEST_SQL))
-          .run(named(args.requestId, args.key.id, args.idempotencyKey ?? null, args.workflowId, args.model, args.amountUsd, now));
+          .run(named(args.requestId, args.key.id, args.idempotencyKey ?? null, args.workflowId, args.model, args.amountUsd, now, args.requestHash ?? null));
         return { kind: 'reserved', row: requestFromRecord(this.db.prepare('SELECT * FROM ab_key_requests WHERE request_id = ?').get(args.requestId)) };
       })
       .immediate();
@@ -427,7 +440,7 @@ export class PostgresKeyStore implements KeyStore {
       const s = SpentSchema.parse((await c.query(SPENT_SQL, [args.key.id, dayStart(now), monthStart(now)])).rows[0]);
       const over = checkLimits(args.key.limits, { daily: s.daily, monthly: s.monthly, openReservations: s.open }, args.amountUsd, now);
       if (over) return over;
-      await c.query(INSERT_REQUEST_SQL, [args.requestId, args.key.id, args.idempotencyKey ?? null, args.workflowId, args.model, args.amountUsd, now]);
+      await c.query(INSERT_REQUEST_SQL, [args.requestId, args.key.id, args.idempotencyKey ?? null, args.workflowId, args.model, args.amountUsd, now, args.requestHash ?? null]);
       const row = await c.query('SELECT * FROM ab_key_requests WHERE request_id = $1', [args.requestId]);
       return { kind: 'reserved', row: requestFromRecord(row.rows[0]) };
     });

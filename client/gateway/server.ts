@@ -220,7 +220,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
       throw new GatewayError(429, 'rate_limit_error', `rate limit of ${key.limits.rpm} requests per minute reached for key ${key.id}`, 'rate_limit_exceeded', null, { 'retry-after': String(wait) });
     }
 
-    const input = await opts.catalog.buildInput(model, request, query, budgets, { timeFactor: opts.timeFactor ?? 0, rate429: 0, rate5xx: 0, seed: String(request.seed ?? 0) });
+    let input: RunMasInput;
+    try {
+      input = await opts.catalog.buildInput(model, request, query, budgets, { timeFactor: opts.timeFactor ?? 0, rate429: 0, rate5xx: 0, seed: String(request.seed ?? 0) });
+    } catch (e) {
+      // A design whose benchmark data is not installed: the model is not available here.
+      if (e instanceof Error && e.name === 'DatasetError') {
+        throw new GatewayError(404, 'invalid_request_error', `model ${request.model} is not available: ${e.message.split('\n')[0]}`, 'model_not_found', 'model');
+      }
+      throw e;
+    }
+    const requestHash = createHash('sha256').update(JSON.stringify([request.model, request.messages, budgets, request.seed ?? 0])).digest('hex');
     const requestId = `req_${randomUUID().replace(/-/g, '')}`;
     const reservation = await opts.keys.reserve({
       key,
@@ -228,6 +238,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       workflowId: requestWorkflowId(key.id, requestId, idempotencyKey),
       model: request.model,
       amountUsd: maxCostUsd,
+      requestHash,
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     if (reservation.kind === 'limit') {
@@ -242,6 +253,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       );
     }
     const row = reservation.row;
+    if (reservation.kind === 'existing' && row.requestHash !== undefined && row.requestHash !== requestHash) {
+      throw new GatewayError(409, 'invalid_request_error', `Idempotency-Key was used for a different request (model, messages or budgets) on run ${row.workflowId}`, 'idempotency_key_reused', 'Idempotency-Key');
+    }
     const replay = reservation.kind === 'existing';
     const created = Math.floor(row.createdAt / 1000);
     const id = `chatcmpl-${row.requestId.slice(4)}`;

@@ -237,6 +237,12 @@ describe('idempotency', () => {
     assert.equal(ea.workflow_id, ec.workflow_id);
     assert.equal(a.choices[0]!.message.content, c.choices[0]!.message.content);
     assert.equal(ec.idempotent_replay, true);
+    // The same key for a different request is a conflict, not a silent replay of the other answer.
+    await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask('something else') }, opts), (e: unknown) => {
+      assert.ok(e instanceof OpenAI.ConflictError);
+      assert.equal(e.code, 'idempotency_key_reused');
+      return true;
+    });
     const rows = await keys.requests(k.id);
     assert.equal(rows.length, 1, 'one stored request');
     assert.ok(Math.abs((await keys.spend(k.id)).dailyUsd - ea.cost_usd) < 1e-12, 'booked once');
