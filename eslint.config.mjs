@@ -7,7 +7,7 @@ const folder = (name) => [`**/${name}`, `**/${name}/**`];
 const NODE_IO = ['node:*', 'fs', 'child_process', 'http', 'https'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.state/**', 'bench/results/**', 'out/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'examples/*/node_modules/**', '.tools/**', '.state/**', 'bench/results/**', 'out/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
