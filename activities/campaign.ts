@@ -13,7 +13,7 @@ import { loadPool } from './pool-loader';
 import { openResultsStore, type ResultsStore } from './results-store';
 import { buildReport, renderReport, type Report } from './report';
 import { stateDir } from '../infra/paths';
-import { setCampaignGauges, type CampaignGaugeRow } from './metrics';
+import { initSeries, setCampaignGauges, type CampaignGaugeRow } from './metrics';
 import { designerAssigner, designerPlanner, ensureDesigner } from './designer-service';
 
 interface CampaignContext {
@@ -90,8 +90,11 @@ export interface PreparedCampaign {
 /** Records the campaign (once) and counts what an earlier attempt already finished. */
 export async function prepareCampaign(campaignId: string, spec: CampaignSpec): Promise<PreparedCampaign> {
   const store = await resultsStore();
+  // The campaign's series at 0 in this process (it books the runs when it is the only worker; a
+  // pool that is not built in has none yet): activities/metrics.ts `initSeries`.
+  const pool = loadPool(spec.pool);
+  initSeries(pool.backbones, resolveMethods(spec, pool.backbones));
   if (!(await store.getCampaign(campaignId))) {
-    const pool = loadPool(spec.pool);
     const { selected } = await campaignTasks(spec);
     const taskIds = selected.map((t) => t.id);
     await store.saveCampaign({

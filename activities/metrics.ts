@@ -4,7 +4,7 @@
  * Served by each worker on `/metrics` (workers/metrics-server.ts), apart from Temporal's own SDK
  * metrics (workers/runtime.ts, their own port). Updated only outside workflow code: per run by the
  * `observeRun` / `runStarted` local activities (activities/observe.ts), per campaign by
- * `finalizeCampaign`.
+ * `finalizeCampaign`; label sets known in advance are created at 0 first (`initSeries`).
  *
  * Labels are low-cardinality: provider, model (the pool's backbones), method, budget kind, token
  * type. They never carry a query, task or workflow id; the campaign id appears on the two campaign
@@ -15,6 +15,7 @@
  * their names is emitted is set by OTEL_SEMCONV_STABILITY_OPT_IN (see `GenAiSemconv`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SINGLE_PREFIX } from '../core/methods';
 
 export const registry = new Registry();
 
@@ -68,6 +69,8 @@ export interface GenAiInstruments {
   /** Every series name these instruments expose (histograms with _bucket/_sum/_count). */
   seriesNames: string[];
   record(call: GenAiCall): void;
+  /** Creates a model's series at 0 (those it has already are left alone). */
+  init(provider: string, model: string): void;
 }
 
 const histogramSeries = (name: string): string[] => [`${name}_bucket`, `${name}_sum`, `${name}_count`];
@@ -75,6 +78,9 @@ const histogramSeries = (name: string): string[] => [`${name}_bucket`, `${name}_
 /** The GenAI instruments of one semconv mode, registered in `reg`. */
 export function createGenAiInstruments(semconv: GenAiSemconv, reg: Registry): GenAiInstruments {
   const recorders: ((c: GenAiCall, base: Record<string, string>) => void)[] = [];
+  const zeroers: ((base: Record<string, string>) => void)[] = [];
+  // Models with series already: a histogram's zero() would reset them.
+  const models = new Set<string>();
   const seriesNames: string[] = [];
   const callLabels = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'] as const;
   if (semconv !== 'latest') {
@@ -100,6 +106,11 @@ export function createGenAiInstruments(semconv: GenAiSemconv, reg: Registry): Ge
       tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, c.inputTokens);
       tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, c.outputTokens);
       if (c.durationS > 0) operationDuration.observe(base, c.durationS);
+    });
+    zeroers.push((base) => {
+      tokenUsage.zero({ ...base, gen_ai_token_type: 'input' });
+      tokenUsage.zero({ ...base, gen_ai_token_type: 'output' });
+      operationDuration.zero(base);
     });
   }
   if (semconv !== 'v1.41') {
@@ -144,13 +155,32 @@ export function createGenAiInstruments(semconv: GenAiSemconv, reg: Registry): Ge
       perCallOut.observe(base, c.outputTokens);
       if (c.durationS > 0) duration.observe(base, c.durationS);
     });
+    zeroers.push((base) => {
+      usageIn.inc({ ...base, gen_ai_token_modality: 'text' }, 0);
+      usageOut.inc({ ...base, gen_ai_token_modality: 'text' }, 0);
+      perCallIn.zero(base);
+      perCallOut.zero(base);
+      duration.zero(base);
+    });
   }
+  const baseOf = (provider: string, model: string) => ({
+    gen_ai_operation_name: GEN_AI_OPERATION,
+    gen_ai_provider_name: provider,
+    gen_ai_request_model: model,
+  });
   return {
     semconv,
     seriesNames,
     record(c) {
-      const base = { gen_ai_operation_name: GEN_AI_OPERATION, gen_ai_provider_name: c.provider, gen_ai_request_model: c.model };
+      models.add(`${c.provider}\u0000${c.model}`);
+      const base = baseOf(c.provider, c.model);
       for (const r of recorders) r(c, base);
+    },
+    init(provider, model) {
+      const key = `${provider}\u0000${model}`;
+      if (models.has(key)) return;
+      models.add(key);
+      for (const z of zeroers) z(baseOf(provider, model));
     },
   };
 }
@@ -203,6 +233,75 @@ export const runsInFlight = new Gauge({
   help: 'MAS runs started and not yet finished, as seen by this worker (sum over workers; see README "Observability" for its limits)',
   registers: [registry],
 });
+
+/** The `kind` label values of `agentbalance_budget_events_total`. */
+export const BUDGET_EVENT_KINDS = ['deadline_hit', 'budget_exhausted'] as const;
+
+/**
+ * Series created at 0 before their first booking (issue #15). Prometheus cannot tell that a counter
+ * series it scrapes for the first time was ever below its first value, so increase()/rate() would
+ * miss a new series' first increment (a worker's first cost per model and method). As Prometheus'
+ * instrumentation guidance advises, the label sets known in advance are created at 0: by the
+ * worker at start (every backbone of the built-in pools × every method id, activities/observe.ts
+ * `initWorkerSeries`) and, for other pools, when a campaign is prepared and when a run starts in
+ * the process that books it (`runStarted`); those only help if a scrape falls in between.
+ *
+ * Bounded: cost series are backbones × methods (a `single:<id>` method with its own backbone only),
+ * run histograms and budget events are per method, GenAI series per model; at most
+ * `MAX_INITIALISED_LABEL_SETS` label sets are created this way per process (README, "Limits").
+ */
+export const MAX_INITIALISED_LABEL_SETS = 2000;
+const initialised = new Set<string>();
+/** Label sets of the run histograms this process has (at 0 or observed): zero() would reset one. */
+const runHistogramSets = new Set<string>();
+
+/** A backbone as the series name it. */
+export interface SeriesBackbone {
+  id: string;
+  provider: string;
+  model: string;
+}
+
+/** True when the label set `key` is new and the cap leaves room for it (then it is recorded). */
+function initialise(key: string): boolean {
+  if (initialised.has(key) || initialised.size >= MAX_INITIALISED_LABEL_SETS) return false;
+  initialised.add(key);
+  return true;
+}
+
+/** How many label sets `initSeries` created in this process (bounded by `MAX_INITIALISED_LABEL_SETS`). */
+export function initialisedLabelSets(): number {
+  return initialised.size;
+}
+
+/** Creates at 0 the cost, token, run and budget-event series of `methods` on one pool's `backbones`. */
+export function initSeries(backbones: readonly SeriesBackbone[], methods: readonly string[]): void {
+  const simulated = String(backbones.length > 0 && backbones.every((b) => b.provider === 'simulated'));
+  for (const b of backbones) if (initialise(`genai\u0000${b.provider}\u0000${b.model}`)) genAi().init(b.provider, b.model);
+  for (const method of methods) {
+    if (initialise(`run\u0000${method}\u0000${simulated}`) && !runHistogramSets.has(`${method}\u0000${simulated}`)) {
+      runHistogramSets.add(`${method}\u0000${simulated}`);
+      runCostUsd.zero({ method, simulated });
+      runLatencySeconds.zero({ method, simulated });
+    }
+    for (const kind of BUDGET_EVENT_KINDS)
+      if (initialise(`budget\u0000${kind}\u0000${method}`)) budgetEvents.inc({ kind, method }, 0);
+    const only = method.startsWith(SINGLE_PREFIX) ? method.slice(SINGLE_PREFIX.length) : undefined;
+    for (const b of backbones) {
+      if (only !== undefined && b.id !== only) continue;
+      const labels = { provider: b.provider, model: b.model, method, simulated: String(b.provider === 'simulated') };
+      if (initialise(`cost\u0000${labels.provider}\u0000${labels.model}\u0000${method}\u0000${labels.simulated}`))
+        costUsd.inc(labels, 0);
+    }
+  }
+}
+
+/** Books one run's cost and latency in the run histograms. */
+export function observeRunHistograms(method: string, simulated: string, costUsdValue: number, latencyS: number): void {
+  runHistogramSets.add(`${method}\u0000${simulated}`);
+  runCostUsd.observe({ method, simulated }, costUsdValue);
+  runLatencySeconds.observe({ method, simulated }, latencyS);
+}
 
 const CAMPAIGN_LABELS = ['campaign', 'method', 'benchmark', 'budget_kind'] as const;
 

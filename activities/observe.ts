@@ -12,8 +12,10 @@
  */
 import { Context } from '@temporalio/activity';
 import type { AgentTrace, RunMasResult } from '../core/mas';
+import { METHOD_IDS, singleId } from '../core/methods';
 import type { ProviderKind } from '../core/pool';
-import { NO_METHOD, budgetEvents, costUsd, genAi, runCostUsd, runLatencySeconds, runsInFlight } from './metrics';
+import { BUILTIN_POOLS } from '../core/pool-file';
+import { NO_METHOD, budgetEvents, costUsd, genAi, initSeries, observeRunHistograms, runsInFlight } from './metrics';
 
 /** The backbones a run used: what its traces' `backbone` ids stand for. */
 export interface ObservedBackbone {
@@ -50,9 +52,25 @@ function firstExecution(): boolean {
   return true;
 }
 
-/** Local activity: a run passed validation and starts. */
-export async function runStarted(): Promise<void> {
-  if (firstExecution()) runsInFlight.inc();
+/**
+ * Local activity: a run passed validation and starts. Creates its method's series at 0 on its
+ * backbones in this process, the one that books the run (activities/metrics.ts `initSeries`);
+ * histories recorded before the input existed call it without one.
+ */
+export async function runStarted(input?: Omit<ObserveRunInput, 'result'>): Promise<void> {
+  if (!firstExecution()) return;
+  runsInFlight.inc();
+  if (input) initSeries(input.backbones, [input.method ?? NO_METHOD]);
+}
+
+/**
+ * At worker start: every label set known in advance at 0, before Prometheus' first scrape — each
+ * built-in pool's backbones with every method id (`single:<id>` with its own backbone only) and
+ * with `method="none"` (runs outside a campaign).
+ */
+export function initWorkerSeries(): void {
+  for (const pool of Object.values(BUILTIN_POOLS))
+    initSeries(pool.backbones, [NO_METHOD, ...METHOD_IDS, ...pool.backbones.map((b) => singleId(b.id))]);
 }
 
 /** Local activity: books a finished (or failed) run's cost, tokens, durations and budget events. */
@@ -103,8 +121,7 @@ export function bookRun(input: ObserveRunInput): void {
     );
   }
 
-  runCostUsd.observe({ method, simulated }, r.costUsd);
-  runLatencySeconds.observe({ method, simulated }, r.latencyS);
+  observeRunHistograms(method, simulated, r.costUsd, r.latencyS);
   if (r.deadlineHit) budgetEvents.inc({ kind: 'deadline_hit', method });
   if (r.budgetExhausted) budgetEvents.inc({ kind: 'budget_exhausted', method });
 }

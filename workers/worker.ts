@@ -5,7 +5,7 @@ import { countTokens } from '../core/tokens';
 import { callAgent } from '../activities/call-agent';
 import { gradeAnswer } from '../activities/grading';
 import * as campaignActivities from '../activities/campaign';
-import { observeRun, runStarted } from '../activities/observe';
+import { initWorkerSeries, observeRun, runStarted } from '../activities/observe';
 import * as designerJobs from '../activities/designer-jobs';
 
 // In a module of its own so the CLI can check flags against the defaults without loading the SDK.
@@ -65,6 +65,8 @@ export async function startWorkers(
   // Build the tokenizer now (~0.6 s of parsing ranks) rather than inside the first model call,
   // where it would eat into that run's latency budget.
   countTokens('warm-up');
+  // The product series known in advance exist at 0 before the first scrape (activities/metrics.ts).
+  initWorkerSeries();
   const conn = connection ?? (await NativeConnection.connect({ address: cfg.address }));
   const main = await Worker.create({
     connection: conn,

@@ -135,7 +135,7 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
   };
   // With local calls the bookings run alongside the work (the first calls; the grading) instead of
   // adding two sequential round trips to the run's critical path.
-  const started = observed ? bestEffort(() => observe.runStarted()) : Promise.resolve();
+  const started = observed ? bestEffort(() => observe.runStarted(observation)) : Promise.resolve();
   if (!localSim) await started;
   const observeEarly =
     observed && localSim

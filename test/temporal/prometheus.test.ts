@@ -39,7 +39,6 @@ import {
   OBSERVED_SPEC,
   runCampaign,
   SCRAPE_INTERVAL_S,
-  sleep,
   startObservedStack,
   type ObservedCampaign,
   type ObservedStack,
@@ -69,11 +68,8 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
   before(async () => {
     assert.ok(bin, 'prometheus is required when CI=true (infra/bootstrap.sh installs it)');
     stack = await startObservedStack(bin);
-    // A first campaign creates every label set the second one books. Prometheus cannot see the first
-    // increment of a counter series it has never scraped (README, "Limits"), so the cost check is
-    // made on the second, identical campaign, whose series all exist before it starts.
-    await runCampaign(stack, 'prom-warmup');
-    await sleep(3 * SCRAPE_INTERVAL_S * 1000); // the window starts a scrape after the warm-up's last booking
+    // The worker's first campaign: its series exist at 0 from worker start (activities/metrics.ts
+    // `initSeries`), so Prometheus sees their first increments and no warm-up campaign is needed.
     measured = await runCampaign(stack, 'prom');
     const w = await campaignWindow(stack.prom, measured);
     range = { ...w, stepS: SCRAPE_INTERVAL_S, scrapeIntervalS: SCRAPE_INTERVAL_S };
@@ -130,6 +126,22 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
     assert.equal(panels, leafPanels.length, 'every panel was evaluated');
   });
 
+  test("before the worker's first campaign, its cost and run series exist at 0 (no first increment is lost)", async () => {
+    const pool = loadPool(OBSERVED_SPEC.pool ?? 'sim-14');
+    const at = range.start; // a scrape before the campaign started
+    for (const method of ['chain', 'single:gpt-4o-mini']) {
+      const cost = await stack!.prom.query(`agentbalance_cost_usd_total{job="agentbalance-worker",method="${method}"}`, at);
+      const models = method === 'chain' ? pool.backbones.map((b) => b.model) : [findBackbone(pool, 'gpt-4o-mini')!.model];
+      assert.deepEqual(cost.map((s) => s.metric.model).sort(), [...models].sort(), `cost series of ${method}`);
+      assert.ok(
+        cost.every((s) => instantValue(s) === 0),
+        `cost of ${method} at 0 before the campaign`,
+      );
+      const runs = await stack!.prom.query(`agentbalance_run_cost_usd_count{job="agentbalance-worker",method="${method}"}`, at);
+      assert.deepEqual(runs.map(instantValue), [0], `run count of ${method} at 0 before the campaign`);
+    }
+  });
+
   test('the cost panels agree with the results store', async () => {
     const rows = measured.rows;
     const storeTotal = sum(rows.map((r) => r.costUsd));
@@ -157,7 +169,8 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
         metric: s.metric,
         usd: (instantValue(s) / 3600) * windowS,
       }));
-    const perMethod = await evalAtEnd('Cost rate per method');
+    // Label sets created at 0 that the campaign did not book stay at 0 and are left out.
+    const perMethod = (await evalAtEnd('Cost rate per method')).filter((s) => s.usd > 0);
     const methods = [...new Set(rows.map((r) => r.method))].sort();
     assert.deepEqual(perMethod.map((s) => s.metric.method).sort(), methods);
     for (const m of methods)
@@ -166,7 +179,7 @@ describe('the dashboard and rules on a real Prometheus scraping a worker during 
         sum(rows.filter((r) => r.method === m).map((r) => r.costUsd)),
         `cost of ${m}`,
       );
-    const perModel = await evalAtEnd('Cost rate per model');
+    const perModel = (await evalAtEnd('Cost rate per model')).filter((s) => s.usd > 0);
     const byModel = new Map<string, number>();
     // The model label is the model id sent to the provider (the pool's backbone `model`).
     const pool = loadPool(OBSERVED_SPEC.pool ?? 'sim-14');

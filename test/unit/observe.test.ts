@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentTrace, RunMasResult } from '../../core/mas';
-import { registry } from '../../activities/metrics';
+import { MAX_INITIALISED_LABEL_SETS, initSeries, initialisedLabelSets, registry } from '../../activities/metrics';
 import { bookRun } from '../../activities/observe';
 
 const trace = (over: Partial<AgentTrace>): AgentTrace => ({
@@ -78,4 +78,52 @@ test('bookRun: cost per model with the unattributed remainder, tokens only for c
   assert.equal((await value('gen_ai_client_operation_duration_seconds_count')) - before.calls, 1);
   assert.equal((await value('agentbalance_budget_events_total', { kind: 'deadline_hit', method: 'chain' })) - before.deadline, 1);
   assert.equal((await value('agentbalance_runs_in_flight')) - before.inFlight, -1);
+});
+
+test('initSeries: known label sets exist at 0 before their first booking, and never reset a booked one', async () => {
+  const backbones = [
+    { id: 'i1', provider: 'openai' as const, model: 'init-x' },
+    { id: 'i2', provider: 'openai' as const, model: 'init-y' },
+  ];
+  const costSets = async (model: string) => {
+    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'agentbalance_cost_usd_total');
+    return (m?.values ?? []).filter((v) => v.labels.model === model).map((v) => `${v.labels.method}=${v.value}`);
+  };
+  initSeries(backbones, ['init-chain', 'single:i1']);
+  // Every method on every backbone, except that single:<id> goes with its own backbone only.
+  assert.deepEqual((await costSets('init-x')).sort(), ['init-chain=0', 'single:i1=0']);
+  assert.deepEqual(await costSets('init-y'), ['init-chain=0']);
+  assert.equal(await value('agentbalance_run_cost_usd_count', { method: 'init-chain', simulated: 'false' }), 0);
+  assert.equal(await value('agentbalance_budget_events_total', { kind: 'budget_exhausted', method: 'init-chain' }), 0);
+  const tokenSets = (await registry.getMetricsAsJSON())
+    .find((x) => x.name === 'gen_ai_client_token_usage')!
+    .values.filter(
+      (v) => v.labels.gen_ai_request_model === 'init-y' && (v as { metricName?: string }).metricName?.endsWith('_count'),
+    );
+  assert.deepEqual(tokenSets.map((v) => [v.labels.gen_ai_token_type, v.value]).sort(), [
+    ['input', 0],
+    ['output', 0],
+  ]);
+
+  // A booking adds to the series; initialising again (a later run of the method) keeps it.
+  bookRun({
+    result: {
+      answer: '1',
+      costUsd: 0.5,
+      latencyS: 1,
+      deadlineHit: false,
+      budgetExhausted: false,
+      simulated: false,
+      agents: [trace({ id: 'a', backbone: 'i2', inputTokens: 10, outputTokens: 5, costUsd: 0.5, latencyS: 1 })],
+      topology: { agents: [], edges: [] },
+    },
+    method: 'init-new',
+    backbones,
+  });
+  initSeries(backbones, ['init-new']);
+  assert.equal(await value('agentbalance_run_cost_usd_count', { method: 'init-new', simulated: 'false' }), 1);
+  assert.equal(await value('agentbalance_run_cost_usd_sum', { method: 'init-new', simulated: 'false' }), 0.5);
+  assert.equal(await value('agentbalance_cost_usd_total', { model: 'init-y', method: 'init-new' }), 0.5);
+  assert.equal(await value('gen_ai_client_token_usage_sum', { gen_ai_request_model: 'init-y' }), 15);
+  assert.ok(initialisedLabelSets() <= MAX_INITIALISED_LABEL_SETS);
 });
