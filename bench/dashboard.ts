@@ -56,8 +56,8 @@ async function main(): Promise<void> {
     const subtitle = [
       `Real Prometheus (${SCRAPE_INTERVAL_S} s scrapes) of one worker, ${when} + ${(end - start).toFixed(0)} s (UTC): two campaigns on the ` +
         `SIMULATED pool (${runs} runs, simulated cost $${cost.toPrecision(3)}, never real spend). Variables: method=All, campaign=All.`,
-      'Campaign 1 runs on a fresh worker: Prometheus never sees the first increment of a counter series it had not scraped before, ' +
-        'so its cost and token rates start low. Rendered by npm run dashboard:render (bench/dashboard.ts).',
+      'Campaign 1 runs on a fresh worker, whose series exist at 0 from its start, so its first cost and tokens are counted ' +
+        '(methods that did not run show as zero lines). Rendered by npm run dashboard:render (bench/dashboard.ts).',
     ];
     fs.mkdirSync(OUT, { recursive: true });
     const png = path.join(OUT, 'dashboard.png');
