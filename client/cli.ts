@@ -8,6 +8,7 @@ import { registerCampaignCommands } from './commands/campaign';
 import { registerDesignerCommands } from './commands/designer';
 import { registerServeCommand } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
+import { registerLocalCommands } from './commands/local';
 import { preflight } from './preflight';
 import { EXIT, ExitCode } from './exit';
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerDesignerCommands(program);
   registerServeCommand(program);
   registerKeysCommands(program);
+  registerLocalCommands(program);
   oneLineErrors(program, 'agentbalance');
   // The state folder and TEMPORAL_ADDRESS are checked before any command does work.
   program.hook('preAction', async (_program, action) => preflight(action.name()));

@@ -46,6 +46,8 @@ export const BackboneSchema = z.object({
   baseUrl: z.string().url().optional(),
   /** Environment variable holding the API key (read only inside activities). */
   apiKeyEnv: z.string().optional(),
+  /** The endpoint takes no API key (a model server on this machine): no variable is read or required. */
+  noApiKey: z.boolean().optional(),
   priceInPerMTok: z.number().nonnegative(),
   priceOutPerMTok: z.number().nonnegative(),
   latency: LatencyModelSchema,

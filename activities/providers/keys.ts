@@ -7,16 +7,20 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_API_KEY_ENV = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' } as const;
 
-type KeyedBackbone = Pick<Backbone, 'id' | 'provider' | 'apiKeyEnv'>;
+type KeyedBackbone = Pick<Backbone, 'id' | 'provider' | 'apiKeyEnv' | 'noApiKey'>;
 
-/** The environment variable a backbone's key is read from; undefined for the simulated pool. */
+/** Sent to endpoints that take no key (the SDKs refuse an empty one); never a secret. */
+export const NO_API_KEY = 'no-key';
+
+/** The environment variable a backbone's key is read from; undefined for the simulated pool and keyless endpoints. */
 export function apiKeyEnvFor(b: KeyedBackbone): string | undefined {
-  if (b.provider === 'simulated') return undefined;
+  if (b.provider === 'simulated' || b.noApiKey === true) return undefined;
   return b.apiKeyEnv ?? DEFAULT_API_KEY_ENV[b.provider];
 }
 
 /** The key for a call; a missing key is a non-retryable ProviderError naming the variable. */
 export function readApiKey(b: KeyedBackbone, env: Env): string {
+  if (b.noApiKey === true) return NO_API_KEY;
   const name = apiKeyEnvFor(b);
   const value = name === undefined ? undefined : env[name];
   if (name === undefined || value === undefined || value.trim() === '') {
