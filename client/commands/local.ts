@@ -168,7 +168,7 @@ export interface UpOptions {
 }
 
 /** Installs what is missing, starts the server detached (unless running) and writes the pool file. */
-export async function localUp(o: UpOptions): Promise<{ record: ServerRecord; poolFile: string; started: boolean }> {
+export async function localUp(o: UpOptions): Promise<{ record: ServerRecord; pool: PoolFile; poolFile: string; started: boolean }> {
   let record = await runningServer();
   let started = false;
   if (record) {
@@ -215,8 +215,8 @@ export async function localUp(o: UpOptions): Promise<{ record: ServerRecord; poo
     }
     started = true;
   }
-  const poolFile = writeLocalPool(localPoolFor(record, o.prices));
-  return { record, poolFile, started };
+  const pool = localPoolFor(record, o.prices);
+  return { record, pool, poolFile: writeLocalPool(pool), started };
 }
 
 /** Stops the server of this state folder (SIGTERM, then SIGKILL after 10 s). */

@@ -64,13 +64,20 @@ export const LOCAL_MODELS: readonly LocalModel[] = [
   },
 ];
 
-/** Everything the local engine keeps lives under `<state>/engine/` (never in git). */
+/** The running server's files (record, log) live in the state folder: one server per folder. */
 export function engineDir(): string {
   return path.join(stateDir(), 'engine');
 }
-export const modelsDir = (): string => path.join(engineDir(), 'models');
+/**
+ * Where models and node-llama-cpp are installed: `AGENTBALANCE_ENGINE_DIR` (to share one install
+ * between state folders), else `<state>/engine`. Never in git.
+ */
+export function installDir(): string {
+  return path.resolve(process.env.AGENTBALANCE_ENGINE_DIR ?? engineDir());
+}
+export const modelsDir = (): string => path.join(installDir(), 'models');
 /** The `npm install --prefix` folder holding node-llama-cpp. */
-export const runtimeDir = (): string => path.join(engineDir(), 'runtime');
+export const runtimeDir = (): string => path.join(installDir(), 'runtime');
 export const runtimeEntry = (): string => path.join(runtimeDir(), 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
 /** The running server's record (pid, port, models), written by the server once it listens. */
 export const serverRecordFile = (): string => path.join(engineDir(), 'server.json');

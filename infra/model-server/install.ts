@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { LOCAL_MODELS, NODE_LLAMA_CPP_VERSION, engineDir, modelPath, modelsDir, runtimeDir, runtimeEntry, type LocalModel } from './catalog';
+import { LOCAL_MODELS, NODE_LLAMA_CPP_VERSION, installDir, modelPath, modelsDir, runtimeDir, runtimeEntry, type LocalModel } from './catalog';
 
 /**
  * Installs the local pool's pieces into the state folder, reusing what is already there:
@@ -65,7 +65,7 @@ export async function installModel(m: LocalModel, log: Log): Promise<void> {
     return;
   }
   mkdirSync(modelsDir(), { recursive: true });
-  const staging = path.join(engineDir(), `pip-${m.id}-${process.pid}`);
+  const staging = path.join(installDir(), `pip-${m.id}-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   try {
     log(`${m.id}: installing ${m.packages.join(' ')} (${Math.round(m.bytes / 1e6)} MB)...`);
