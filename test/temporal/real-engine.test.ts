@@ -44,6 +44,7 @@ interface ModelCounters {
   completed: number;
   aborted: number;
   generating: boolean;
+  queued: number;
   promptTokens: number;
   completionTokens: number;
   abortedCompletionTokens: number;
