@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parsePoolData, POOL_FILE_VERSION, type PoolFile } from '../../core/pool-file';
 import { statePoolsDir } from '../../activities/pool-loader';
 import { PROJECT_ROOT } from '../../infra/paths';
-import { LOCAL_MODELS, engineDir, serverLogFile, serverRecordFile, type LocalModel } from '../../infra/model-server/catalog';
+import { LOCAL_MODELS, engineDir, parseGgufSpec, serverLogFile, serverRecordFile, type LocalModel, type ServedModel } from '../../infra/model-server/catalog';
 import { installLocalEngine, InstallError } from '../../infra/model-server/install';
 import { readServerRecord, type ServerRecord } from '../../infra/model-server/record';
 import { UserError } from '../errors';
@@ -34,19 +34,17 @@ function collectPrice(value: string, acc: Record<string, Price>): Record<string,
   if (!r.success) throw new UserError(`--price ${value}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   const [id, nums] = value.split('=') as [string, string];
   const [pin, pout] = nums.split(',').map(Number) as [number, number];
-  if (id !== '*' && !LOCAL_MODELS.some((m) => m.id === id))
-    throw new UserError(`--price ${value}: unknown model ${id} (${LOCAL_MODELS.map((m) => m.id).join(', ')}, or *)`);
   return { ...acc, [id]: { in: pin, out: pout } };
 }
 
-function parseModels(list: string): LocalModel[] {
+function parseModels(list: string, allowNone = false): LocalModel[] {
   const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
   const models = ids.map((id) => {
     const m = LOCAL_MODELS.find((x) => x.id === id);
     if (!m) throw new UserError(`--models: unknown model ${id} (${LOCAL_MODELS.map((x) => x.id).join(', ')})`);
     return m;
   });
-  if (models.length === 0) throw new UserError('--models: name at least one model');
+  if (models.length === 0 && !allowNone) throw new UserError('--models: name at least one model');
   return models;
 }
 
@@ -60,10 +58,9 @@ function positiveInt(flag: string, value: string, min = 1): number {
 export function localPoolFor(record: ServerRecord, prices: Readonly<Record<string, Price>>): PoolFile {
   const declared = Object.keys(prices).length > 0;
   const backbones = record.models.map((id) => {
-    const m = LOCAL_MODELS.find((x) => x.id === id);
     const price = prices[id] ?? prices['*'] ?? { in: 0, out: 0 };
     const cal = record.calibration[id];
-    if (!m || !cal) throw new Error(`server record names unknown model ${id}`);
+    if (!cal) throw new Error(`server record has no measurement for model ${id}`);
     return {
       id,
       provider: 'openai' as const,
@@ -89,8 +86,9 @@ export function localPoolFor(record: ServerRecord, prices: Readonly<Record<strin
           ? `Prices are declared by the user (local up --price ${Object.entries(prices).map(([k, v]) => `${k}=${v.in},${v.out}`).join(' --price ')}), USD per 1M tokens: not market prices, local compute has no token price.`
           : 'Prices are 0: none declared (local up --price ID=IN,OUT sets them, USD per 1M tokens). With 0 prices every cost budget is unbounded.',
         `Latency: measured by the server at start-up (${record.calibration[record.models[0]!]?.measuredAt ?? '?'}, two 16-token generations per model, ${record.threads} thread(s) per model, one request at a time per model). \`agentbalance profile --pool local\` refits it from real calls.`,
+        `Output: the server caps every generation at ${record.maxOutputTokens} tokens (local up --max-output), whatever max_tokens asks; a capped answer ends with finish_reason "length".`,
         'Abilities: none here. The designer gets them only from `agentbalance profile --pool local` (real calls, graded).',
-        ...record.models.map((id) => `${id}: ${LOCAL_MODELS.find((m) => m.id === id)?.title ?? id}, ${LOCAL_MODELS.find((m) => m.id === id)?.note ?? ''}.`),
+        ...record.modelInfo.map((m) => `${m.id}: ${m.title}, ${m.note}.`),
       ],
       backbones,
     },
@@ -157,9 +155,14 @@ function logTail(lines = 5): string {
 }
 
 export interface UpOptions {
+  /** Catalog models (installed when missing). */
   models: readonly LocalModel[];
+  /** Other GGUF files to serve, as given to --gguf. */
+  gguf?: readonly ServedModel[];
   threads: number;
   context: number;
+  /** Cap on every generation (tiny models ramble up to whatever max_tokens allows). */
+  maxOutput: number;
   port: number;
   prices: Readonly<Record<string, Price>>;
   install: boolean;
@@ -190,7 +193,8 @@ export async function localUp(o: UpOptions): Promise<{ record: ServerRecord; poo
       [
         '--import', 'tsx', path.join(PROJECT_ROOT, 'infra', 'model-server', 'main.ts'),
         '--models', o.models.map((m) => m.id).join(','),
-        '--threads', String(o.threads), '--context', String(o.context), '--port', String(o.port),
+        ...(o.gguf ?? []).flatMap((g) => ['--gguf', `${g.id}=${g.path}:${g.prompt}`]),
+        '--threads', String(o.threads), '--context', String(o.context), '--max-output', String(o.maxOutput), '--port', String(o.port),
         '--record', serverRecordFile(),
       ],
       { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', logFd, logFd], env: process.env },
@@ -198,7 +202,7 @@ export async function localUp(o: UpOptions): Promise<{ record: ServerRecord; poo
     let exited: number | null | undefined;
     child.once('exit', (code) => (exited = code));
     child.unref();
-    o.log(`starting the model server (pid ${child.pid}; log ${serverLogFile()}); loading and measuring ${o.models.length} model(s)...`);
+    o.log(`starting the model server (pid ${child.pid}; log ${serverLogFile()}); loading and measuring ${o.models.length + (o.gguf?.length ?? 0)} model(s)...`);
     const deadline = Date.now() + (o.startTimeoutS ?? 300) * 1000;
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
@@ -245,18 +249,34 @@ export function registerLocalCommands(program: Command): void {
   local
     .command('up')
     .description('install the models and node-llama-cpp when missing, start the server detached, write the pool file `local`')
-    .option('--models <ids>', `models to serve (${LOCAL_MODELS.map((m) => m.id).join(', ')})`, LOCAL_MODELS.map((m) => m.id).join(','))
+    .option('--models <ids>', `models to serve: ${LOCAL_MODELS.map((m) => m.id).join(', ')} or none (default: all; none when --gguf is given)`)
+    .option('--gguf <id=path[:chat|:completion]>', 'also serve any GGUF file (repeatable); :completion for a base model', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--price <id=in,out>', 'declare a price, USD per 1M input,output tokens (repeatable; id * for all). Default 0', collectPrice, {})
     .option('--threads <n>', 'CPU threads per model (1 is fastest on a busy 2-core machine)', '1')
     .option('--context <tokens>', 'context size per model', '2048')
+    .option('--max-output <tokens>', 'the server caps every generation at this many tokens', '256')
     .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', '0')
     .option('--no-install', 'fail instead of installing what is missing')
     .option('--json', 'print the server record and pool file path as JSON')
-    .action(async (o: { models: string; price: Record<string, Price>; threads: string; context: string; port: string; install: boolean; json?: boolean }) => {
+    .action(async (o: { models?: string; gguf: string[]; price: Record<string, Price>; threads: string; context: string; maxOutput: string; port: string; install: boolean; json?: boolean }) => {
+      const gguf = o.gguf.map((g) => {
+        const m = parseGgufSpec(g);
+        if (!m) throw new UserError(`--gguf ${g}: expected ID=PATH[:chat|:completion], e.g. qwen=./qwen2.5-0.5b-instruct-q4_k_m.gguf`);
+        if (!existsSync(m.path)) throw new UserError(`--gguf ${g}: no file at ${m.path}`);
+        return m;
+      });
+      const models = o.models === 'none' ? [] : parseModels(o.models ?? (gguf.length > 0 ? '' : LOCAL_MODELS.map((m) => m.id).join(',')), gguf.length > 0);
+      const ids = [...models.map((m) => m.id), ...gguf.map((g) => g.id)];
+      if (new Set(ids).size !== ids.length) throw new UserError(`--gguf: model ids must be unique (${ids.join(', ')})`);
+      for (const id of Object.keys(o.price)) {
+        if (id !== '*' && !ids.includes(id)) throw new UserError(`--price ${id}=…: unknown model ${id} (served: ${ids.join(', ')}, or *)`);
+      }
       const res = await localUp({
-        models: parseModels(o.models),
+        models,
+        gguf,
         threads: positiveInt('--threads', o.threads),
         context: positiveInt('--context', o.context, 256),
+        maxOutput: positiveInt('--max-output', o.maxOutput),
         port: positiveInt('--port', o.port, 0),
         prices: o.price,
         install: o.install,

@@ -64,6 +64,32 @@ export const LOCAL_MODELS: readonly LocalModel[] = [
   },
 ];
 
+/** A model as the server runs it: one of the catalog's, or any GGUF file the user names. */
+export interface ServedModel {
+  id: string;
+  path: string;
+  prompt: PromptStyle;
+  title: string;
+  note: string;
+}
+
+export const servedFromCatalog = (m: LocalModel): ServedModel => ({ id: m.id, path: modelPath(m), prompt: m.prompt, title: m.title, note: m.note });
+
+/** `ID=PATH[:chat|:completion]`: any GGUF file (chat: its own template; completion: a base model). */
+export function parseGgufSpec(spec: string): ServedModel | undefined {
+  const m = /^([a-z0-9][a-z0-9._-]*)=(.+?)(?::(chat|completion))?$/.exec(spec);
+  if (!m) return undefined;
+  const prompt: PromptStyle = m[3] === 'completion' ? 'completion' : 'chat';
+  const file = path.resolve(m[2]!);
+  return {
+    id: m[1]!,
+    path: file,
+    prompt,
+    title: path.basename(file),
+    note: prompt === 'chat' ? 'a GGUF named by the user; prompted through its chat template' : 'a GGUF named by the user; prompted as plain text completion',
+  };
+}
+
 /** The running server's files (record, log) live in the state folder: one server per folder. */
 export function engineDir(): string {
   return path.join(stateDir(), 'engine');

@@ -7,17 +7,19 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { LOCAL_MODELS, modelPath, runtimeEntry, serverRecordFile } from './catalog';
+import { LOCAL_MODELS, parseGgufSpec, runtimeEntry, servedFromCatalog, serverRecordFile, type ServedModel } from './catalog';
 import { loadEngine, type LoadedModel } from './engine';
 import { startModelServer } from './server';
-import { ServerRecordSchema, type Calibration } from './record';
+import { readServerRecord, ServerRecordSchema, type Calibration } from './record';
 
 const OptionsSchema = z.object({
   host: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
-  models: z.string().min(1),
+  models: z.string(),
+  gguf: z.array(z.string()),
   threads: z.coerce.number().int().positive(),
   context: z.coerce.number().int().min(256),
+  maxOutput: z.coerce.number().int().positive(),
   record: z.string().min(1),
 });
 
@@ -54,23 +56,31 @@ async function main(): Promise<void> {
       .option('--models <ids>', 'comma-separated model ids', LOCAL_MODELS.map((m) => m.id).join(','))
       .option('--threads <n>', 'CPU threads per model', '1')
       .option('--context <n>', 'context size per model, tokens', '2048')
+      .option('--max-output <n>', 'cap on every generation, tokens', '256')
+      .option('--gguf <id=path[:chat|:completion]>', 'also serve this GGUF file (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--record <file>', 'where to record pid and port', serverRecordFile())
       .parse(process.argv)
       .opts(),
   );
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  const wanted = o.models.split(',').map((s) => s.trim());
-  const specs = wanted.map((id) => {
+  const wanted = o.models.split(',').map((x) => x.trim()).filter(Boolean);
+  const specs: ServedModel[] = wanted.map((id) => {
     const m = LOCAL_MODELS.find((x) => x.id === id);
     if (!m) throw new Error(`--models: unknown model ${id} (known: ${LOCAL_MODELS.map((x) => x.id).join(', ')})`);
-    if (!existsSync(modelPath(m))) throw new Error(`${modelPath(m)} is missing: run \`agentbalance local up\` to install it`);
-    return m;
+    return servedFromCatalog(m);
   });
+  for (const g of o.gguf) {
+    const m = parseGgufSpec(g);
+    if (!m) throw new Error(`--gguf ${g}: expected ID=PATH[:chat|:completion]`);
+    specs.push(m);
+  }
+  if (specs.length === 0) throw new Error('no models to serve (--models, --gguf)');
+  for (const m of specs) if (!existsSync(m.path)) throw new Error(`${m.path} is missing: run \`agentbalance local up\` to install it`);
   if (!existsSync(runtimeEntry())) throw new Error(`node-llama-cpp is not installed (${runtimeEntry()}): run \`agentbalance local up\``);
   const engine = await loadEngine(runtimeEntry(), o.threads * specs.length);
   const models: LoadedModel[] = [];
   for (const m of specs) {
-    models.push(await engine.load({ id: m.id, path: modelPath(m), prompt: m.prompt, contextSize: o.context, threads: o.threads }));
+    models.push(await engine.load({ id: m.id, path: m.path, prompt: m.prompt, contextSize: o.context, threads: o.threads }));
     log(`loaded ${m.id} (${m.title}, ${m.prompt} prompts, ${o.threads} thread(s))`);
   }
   const calibration: Record<string, Calibration> = {};
@@ -79,15 +89,17 @@ async function main(): Promise<void> {
     const c = calibration[m.id]!;
     log(`measured ${m.id}: ttft ${c.ttftS.toFixed(3)} s, prefill ${c.prefillTps.toFixed(0)} tok/s, decode ${c.decodeTps.toFixed(1)} tok/s`);
   }
-  const server = await startModelServer(models, { host: o.host, port: o.port, log, health: () => ({ calibration }) });
+  const server = await startModelServer(models, { host: o.host, port: o.port, maxOutputTokens: o.maxOutput, log, health: () => ({ calibration, maxOutputTokens: o.maxOutput }) });
   const record = ServerRecordSchema.parse({
     pid: process.pid,
     host: o.host,
     port: server.port,
     baseUrl: server.baseUrl,
     threads: o.threads,
+    maxOutputTokens: o.maxOutput,
     contextSize: Math.min(...models.map((m) => m.contextSize)),
     models: models.map((m) => m.id),
+    modelInfo: specs.map(({ id, title, prompt, note }) => ({ id, title, prompt, note })),
     calibration,
     startedAt: new Date().toISOString(),
   });
@@ -98,7 +110,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`stopping (${signal})`);
-    rmSync(o.record, { force: true });
+    // Freeing native memory can stall on a busy machine; the process ends regardless.
+    setTimeout(() => process.exit(0), 3000).unref();
+    // Only our own record: a newer server of the same folder may have replaced it.
+    if (readServerRecord(o.record)?.pid === process.pid) rmSync(o.record, { force: true });
     void server
       .close()
       .then(async () => {

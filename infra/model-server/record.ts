@@ -17,8 +17,10 @@ export const ServerRecordSchema = z.object({
   port: z.number().int().positive(),
   baseUrl: z.string().url(),
   threads: z.number().int().positive(),
+  maxOutputTokens: z.number().int().positive().default(256),
   contextSize: z.number().int().positive(),
   models: z.array(z.string()).min(1),
+  modelInfo: z.array(z.object({ id: z.string(), title: z.string(), prompt: z.enum(['chat', 'completion']), note: z.string() })).default([]),
   calibration: z.record(z.string(), CalibrationSchema),
   startedAt: z.string(),
 });

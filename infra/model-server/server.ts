@@ -63,6 +63,8 @@ export interface ModelServerOptions {
   port?: number;
   /** Used when a request names no max_tokens. */
   defaultMaxTokens?: number;
+  /** A cap on every generation, whatever the request asks (finish_reason `length` when reached). */
+  maxOutputTokens?: number;
   log?: (line: string) => void;
   /** Extra fields for /health (e.g. the start-up calibration). */
   health?: () => Record<string, unknown>;
@@ -182,7 +184,7 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
     if (room < 1) {
       return sendError(res, 400, `This model's context is ${model.contextSize} tokens; the messages take ${nPrompt}`, 'invalid_request_error', 'context_length_exceeded');
     }
-    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens, room);
+    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens, room, options.maxOutputTokens ?? Infinity);
     const s = stats.get(model.id)!;
     s.requests += 1;
     const id = `chatcmpl-${randomUUID()}`;

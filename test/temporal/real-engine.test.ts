@@ -85,7 +85,7 @@ describe('real engine: local model server + openai provider through Temporal', {
     if (!installed) throw new Error(`CI=true but the local models are not installed in ${ENGINE}: infra/bootstrap.sh should have installed them`);
     // The product's own command starts it (detached, pid file), serving SmolLM2 only, on a free port.
     const { localUp } = await import('../../client/commands/local');
-    const up = await localUp({ models: [smol], threads: 1, context: 2048, port: 0, prices: {}, install: false, log: () => undefined });
+    const up = await localUp({ models: [smol], threads: 1, context: 2048, maxOutput: 1024, port: 0, prices: {}, install: false, log: () => undefined });
     record = up.record;
     // Declared prices (the pool file says they are declared): high, so budgets bite at a few tokens.
     backbone = { ...up.pool.backbones[0]!, priceInPerMTok: 100, priceOutPerMTok: 200 };

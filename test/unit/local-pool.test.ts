@@ -18,8 +18,13 @@ const record: ServerRecord = {
   port: 40123,
   baseUrl: 'http://127.0.0.1:40123/v1',
   threads: 1,
+  maxOutputTokens: 256,
   contextSize: 2048,
   models: ['smollm2-135m', 'gemma3-270m'],
+  modelInfo: [
+    { id: 'smollm2-135m', title: 'SmolLM2-135M-Instruct Q4_1', prompt: 'chat', note: 'instruction-tuned; prompted through its chat template (ChatML)' },
+    { id: 'gemma3-270m', title: 'Gemma-3-270M (base) Q4_K_M', prompt: 'completion', note: 'base model, not instruction-tuned: prompted as plain text completion (no chat template)' },
+  ],
   calibration: {
     'smollm2-135m': { ttftS: 0.01, prefillTps: 250, decodeTps: 60, measuredAt: '2026-01-01T00:00:00Z' },
     'gemma3-270m': { ttftS: 0.04, prefillTps: 100, decodeTps: 20, measuredAt: '2026-01-01T00:00:00Z' },
@@ -75,13 +80,15 @@ test('local up: bad flags exit 2 with one line naming the flag, before installin
     assert.equal(await main(['node', 'agentbalance', 'local', 'up', '--price', 'gpt-9=1,2']), 2);
     assert.equal(await main(['node', 'agentbalance', 'local', 'up', '--models', 'nope']), 2);
     assert.equal(await main(['node', 'agentbalance', 'local', 'up', '--threads', '0']), 2);
+    assert.equal(await main(['node', 'agentbalance', 'local', 'up', '--gguf', 'mine=/nonexistent/m.gguf']), 2);
   } finally {
     process.stderr.write = write;
   }
   assert.match(errs[0]!, /--price smollm2-135m=cheap: expected ID=IN,OUT/);
-  assert.match(errs[1]!, /--price gpt-9=1,2: unknown model gpt-9/);
+  assert.match(errs[1]!, /--price gpt-9=…: unknown model gpt-9 \(served: smollm2-135m, gemma3-270m/);
   assert.match(errs[2]!, /--models: unknown model nope/);
   assert.match(errs[3]!, /--threads 0: expected an integer/);
+  assert.match(errs[4]!, /--gguf mine=\/nonexistent\/m.gguf: no file at/);
 });
 
 test('node-llama-cpp: only this platform\'s prebuilt package is installed', () => {
