@@ -151,6 +151,23 @@ describe('local model server (HTTP contract, stand-in model)', () => {
   });
 });
 
+describe('local model server options', () => {
+  test('--max-output caps every generation, whatever max_tokens asks', async () => {
+    const capped = await startModelServer([fakeModel('m', 1, [])], { port: 0, maxOutputTokens: 3 });
+    try {
+      const res = await new OpenAI({ apiKey: 'no-key', baseURL: capped.baseUrl, maxRetries: 0 }).chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'x' }],
+        max_tokens: 50,
+      });
+      assert.equal(res.usage?.completion_tokens, 3);
+      assert.equal(res.choices[0]?.finish_reason, 'length');
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
 describe('base-model prompts', () => {
   test('a conversation becomes plain text ending where the answer starts', () => {
     assert.equal(
