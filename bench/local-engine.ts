@@ -10,8 +10,11 @@ import { loadEngine, type GenerateResult } from '../infra/model-server/engine';
 
 const TOKENS = 64;
 const RUNS = 3;
+/** Stop repeating a configuration after this long (2 threads can be very slow on a busy machine). */
+const ROW_BUDGET_S = 90;
 const PROMPT = 'Explain in a few sentences why the sky is blue.';
 
+const LOAD_BEFORE = os.loadavg();
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
@@ -20,7 +23,6 @@ async function main(): Promise<void> {
     console.log('bench/local-engine: skipped: the local models are not installed (run `agentbalance local up` or AGENTBALANCE_INSTALL_MODELS=1 bash infra/bootstrap.sh)');
     return;
   }
-  const loadBefore = os.loadavg();
   const engine = await loadEngine(runtimeEntry(), 2);
   const rows = [];
   for (const threads of [1, 2]) {
@@ -30,9 +32,13 @@ async function main(): Promise<void> {
       const gen = (): Promise<GenerateResult> =>
         // No stop strings and an instruction to go on: every run decodes the full TOKENS.
         model.generate({ messages: [{ role: 'user', content: PROMPT }], maxTokens: TOKENS, temperature: 0, stop: [], signal });
+      const rowStart = performance.now();
       await gen();
       const runs: GenerateResult[] = [];
-      for (let i = 0; i < RUNS; i++) runs.push(await gen());
+      for (let i = 0; i < RUNS; i++) {
+        runs.push(await gen());
+        if ((performance.now() - rowStart) / 1000 > ROW_BUDGET_S) break;
+      }
       const decode = runs.filter((r) => r.completionTokens > 1).map((r) => (r.completionTokens - 1) / (r.totalS - r.ttftS));
       const row = {
         model: m.id,
@@ -44,22 +50,27 @@ async function main(): Promise<void> {
       };
       console.log(`${m.id} threads=${threads}: ttft ${row.ttftS.toFixed(3)} s, decode ${row.decodeTps.toFixed(1)} tok/s (${row.completionTokens.join('/')} tokens)`);
       rows.push(row);
+      write(rows);
       await model.dispose();
     }
   }
   await engine.dispose();
+  write(rows);
+  console.log('written: bench/results/local-engine.json');
+}
+
+function write(rows: unknown[]): void {
   const out = {
     benchmark: 'local-engine',
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgBefore: loadBefore, loadAvgAfter: os.loadavg() },
-    note: 'One generation at a time per model, median of 3 after a warm-up; the machine is shared with other engineers\' test runs, so absolute numbers vary with its load (see loadAvg).',
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgBefore: LOAD_BEFORE, loadAvgNow: os.loadavg() },
+    note: 'One generation at a time per model, median of up to 3 after a warm-up (fewer when a configuration passes 90 s); the machine is shared with other engineers\' test runs, so absolute numbers vary with its load (see loadAvg).',
     tokens: TOKENS,
     rows,
   };
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'local-engine.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('written: bench/results/local-engine.json');
 }
 
 main().catch((err: unknown) => {
