@@ -20,7 +20,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   const missing = LOCAL_MODELS.filter((m) => !existsSync(modelPath(m)));
   if (!existsSync(runtimeEntry()) || missing.length > 0) {
-    console.log('bench/local-engine: skipped: the local models are not installed (run `agentbalance local up` or AGENTBALANCE_INSTALL_MODELS=1 bash infra/bootstrap.sh)');
+    console.log(
+      'bench/local-engine: skipped: the local models are not installed (run `agentbalance local up` or AGENTBALANCE_INSTALL_MODELS=1 bash infra/bootstrap.sh)',
+    );
     return;
   }
   const engine = await loadEngine(runtimeEntry(), 2);
@@ -48,7 +50,9 @@ async function main(): Promise<void> {
         ttftS: median(runs.map((r) => r.ttftS)),
         decodeTps: median(decode),
       };
-      console.log(`${m.id} threads=${threads}: ttft ${row.ttftS.toFixed(3)} s, decode ${row.decodeTps.toFixed(1)} tok/s (${row.completionTokens.join('/')} tokens)`);
+      console.log(
+        `${m.id} threads=${threads}: ttft ${row.ttftS.toFixed(3)} s, decode ${row.decodeTps.toFixed(1)} tok/s (${row.completionTokens.join('/')} tokens)`,
+      );
       rows.push(row);
       write(rows);
       await model.dispose();
@@ -64,7 +68,7 @@ function write(rows: unknown[]): void {
     benchmark: 'local-engine',
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgBefore: LOAD_BEFORE, loadAvgNow: os.loadavg() },
-    note: 'One generation at a time per model, median of up to 3 after a warm-up (fewer when a configuration passes 90 s); the machine is shared with other engineers\' test runs, so absolute numbers vary with its load (see loadAvg).',
+    note: "One generation at a time per model, median of up to 3 after a warm-up (fewer when a configuration passes 90 s); the machine is shared with other engineers' test runs, so absolute numbers vary with its load (see loadAvg).",
     tokens: TOKENS,
     rows,
   };

@@ -73,7 +73,13 @@ export interface ServedModel {
   note: string;
 }
 
-export const servedFromCatalog = (m: LocalModel): ServedModel => ({ id: m.id, path: modelPath(m), prompt: m.prompt, title: m.title, note: m.note });
+export const servedFromCatalog = (m: LocalModel): ServedModel => ({
+  id: m.id,
+  path: modelPath(m),
+  prompt: m.prompt,
+  title: m.title,
+  note: m.note,
+});
 
 /** `ID=PATH[:chat|:completion]`: any GGUF file (chat: its own template; completion: a base model). */
 export function parseGgufSpec(spec: string): ServedModel | undefined {
@@ -86,7 +92,10 @@ export function parseGgufSpec(spec: string): ServedModel | undefined {
     path: file,
     prompt,
     title: path.basename(file),
-    note: prompt === 'chat' ? 'a GGUF named by the user; prompted through its chat template' : 'a GGUF named by the user; prompted as plain text completion',
+    note:
+      prompt === 'chat'
+        ? 'a GGUF named by the user; prompted through its chat template'
+        : 'a GGUF named by the user; prompted as plain text completion',
   };
 }
 

@@ -45,7 +45,13 @@ interface LlamaLike {
   dispose(): Promise<void>;
 }
 interface NodeLlamaCpp {
-  getLlama(o: { gpu: false; build: 'never'; logLevel: 'error' | 'warn'; maxThreads: number; progressLogs: boolean }): Promise<LlamaLike>;
+  getLlama(o: {
+    gpu: false;
+    build: 'never';
+    logLevel: 'error' | 'warn';
+    maxThreads: number;
+    progressLogs: boolean;
+  }): Promise<LlamaLike>;
   resolveChatWrapper(model: ModelLike): ChatWrapperLike;
 }
 
@@ -136,7 +142,8 @@ export async function loadEngine(entryFile: string, maxThreads: number): Promise
       const sequence = context.getSequence();
       const wrapper = prompt === 'chat' ? lib.resolveChatWrapper(model) : undefined;
       const promptTokens = (messages: readonly ChatTurn[]): Token[] => {
-        if (wrapper) return wrapper.generateContextState({ chatHistory: toHistory(messages) }).contextText.tokenize(model.tokenizer);
+        if (wrapper)
+          return wrapper.generateContextState({ chatHistory: toHistory(messages) }).contextText.tokenize(model.tokenizer);
         const tokens = model.tokenize(completionPrompt(messages), false);
         return model.tokens.bos === null ? tokens : [model.tokens.bos, ...tokens];
       };

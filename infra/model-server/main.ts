@@ -37,8 +37,13 @@ async function calibrate(m: LoadedModel): Promise<Calibration> {
   await run(SHORT);
   const a = await run(SHORT);
   const b = await run(LONG);
-  const prefillTps = b.promptTokens > a.promptTokens && b.ttftS > a.ttftS ? (b.promptTokens - a.promptTokens) / (b.ttftS - a.ttftS) : b.promptTokens / b.ttftS;
-  const decodeS = [a, b].map((r) => (r.completionTokens > 1 ? (r.totalS - r.ttftS) / (r.completionTokens - 1) : NaN)).filter(Number.isFinite);
+  const prefillTps =
+    b.promptTokens > a.promptTokens && b.ttftS > a.ttftS
+      ? (b.promptTokens - a.promptTokens) / (b.ttftS - a.ttftS)
+      : b.promptTokens / b.ttftS;
+  const decodeS = [a, b]
+    .map((r) => (r.completionTokens > 1 ? (r.totalS - r.ttftS) / (r.completionTokens - 1) : NaN))
+    .filter(Number.isFinite);
   const decodeTps = decodeS.length > 0 ? decodeS.length / decodeS.reduce((x, y) => x + y, 0) : 1;
   return {
     ttftS: Math.max(0.005, a.ttftS - a.promptTokens / prefillTps),
@@ -57,13 +62,21 @@ async function main(): Promise<void> {
       .option('--threads <n>', 'CPU threads per model', '1')
       .option('--context <n>', 'context size per model, tokens', '2048')
       .option('--max-output <n>', 'cap on every generation, tokens', '256')
-      .option('--gguf <id=path[:chat|:completion]>', 'also serve this GGUF file (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option(
+        '--gguf <id=path[:chat|:completion]>',
+        'also serve this GGUF file (repeatable)',
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
       .option('--record <file>', 'where to record pid and port', serverRecordFile())
       .parse(process.argv)
       .opts(),
   );
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  const wanted = o.models.split(',').map((x) => x.trim()).filter(Boolean);
+  const wanted = o.models
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const specs: ServedModel[] = wanted.map((id) => {
     const m = LOCAL_MODELS.find((x) => x.id === id);
     if (!m) throw new Error(`--models: unknown model ${id} (known: ${LOCAL_MODELS.map((x) => x.id).join(', ')})`);
@@ -75,8 +88,10 @@ async function main(): Promise<void> {
     specs.push(m);
   }
   if (specs.length === 0) throw new Error('no models to serve (--models, --gguf)');
-  for (const m of specs) if (!existsSync(m.path)) throw new Error(`${m.path} is missing: run \`agentbalance local up\` to install it`);
-  if (!existsSync(runtimeEntry())) throw new Error(`node-llama-cpp is not installed (${runtimeEntry()}): run \`agentbalance local up\``);
+  for (const m of specs)
+    if (!existsSync(m.path)) throw new Error(`${m.path} is missing: run \`agentbalance local up\` to install it`);
+  if (!existsSync(runtimeEntry()))
+    throw new Error(`node-llama-cpp is not installed (${runtimeEntry()}): run \`agentbalance local up\``);
   const engine = await loadEngine(runtimeEntry(), o.threads * specs.length);
   const models: LoadedModel[] = [];
   for (const m of specs) {
@@ -87,9 +102,17 @@ async function main(): Promise<void> {
   for (const m of models) {
     calibration[m.id] = await calibrate(m);
     const c = calibration[m.id]!;
-    log(`measured ${m.id}: ttft ${c.ttftS.toFixed(3)} s, prefill ${c.prefillTps.toFixed(0)} tok/s, decode ${c.decodeTps.toFixed(1)} tok/s`);
+    log(
+      `measured ${m.id}: ttft ${c.ttftS.toFixed(3)} s, prefill ${c.prefillTps.toFixed(0)} tok/s, decode ${c.decodeTps.toFixed(1)} tok/s`,
+    );
   }
-  const server = await startModelServer(models, { host: o.host, port: o.port, maxOutputTokens: o.maxOutput, log, health: () => ({ calibration, maxOutputTokens: o.maxOutput }) });
+  const server = await startModelServer(models, {
+    host: o.host,
+    port: o.port,
+    maxOutputTokens: o.maxOutput,
+    log,
+    health: () => ({ calibration, maxOutputTokens: o.maxOutput }),
+  });
   const record = ServerRecordSchema.parse({
     pid: process.pid,
     host: o.host,

@@ -20,7 +20,9 @@ export const ServerRecordSchema = z.object({
   maxOutputTokens: z.number().int().positive().default(256),
   contextSize: z.number().int().positive(),
   models: z.array(z.string()).min(1),
-  modelInfo: z.array(z.object({ id: z.string(), title: z.string(), prompt: z.enum(['chat', 'completion']), note: z.string() })).default([]),
+  modelInfo: z
+    .array(z.object({ id: z.string(), title: z.string(), prompt: z.enum(['chat', 'completion']), note: z.string() }))
+    .default([]),
   calibration: z.record(z.string(), CalibrationSchema),
   startedAt: z.string(),
 });

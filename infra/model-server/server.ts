@@ -14,7 +14,9 @@ import type { ChatTurn, GenerateResult, LoadedModel } from './engine';
 
 const ContentSchema = z.union([
   z.string(),
-  z.array(z.object({ type: z.literal('text'), text: z.string() }).loose()).transform((parts) => parts.map((p) => p.text).join('')),
+  z
+    .array(z.object({ type: z.literal('text'), text: z.string() }).loose())
+    .transform((parts) => parts.map((p) => p.text).join('')),
 ]);
 
 export const ChatCompletionRequestSchema = z
@@ -148,8 +150,7 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
       },
     ]),
   );
-  const snapshot = (): ModelStats[] =>
-    models.map((m) => ({ ...stats.get(m.id)!, queued: queues.get(m.id)!.waiting }));
+  const snapshot = (): ModelStats[] => models.map((m) => ({ ...stats.get(m.id)!, queued: queues.get(m.id)!.waiting }));
 
   async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // The client leaving (timeout, abort, process killed) closes the response before we end it.
@@ -170,10 +171,17 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
     }
     const body = parsed.data;
     if (body.stream) return sendError(res, 400, 'stream: streaming is not supported by this server', 'invalid_request_error');
-    if (body.n !== undefined && body.n !== null && body.n !== 1) return sendError(res, 400, 'n: only n=1 is supported', 'invalid_request_error');
+    if (body.n !== undefined && body.n !== null && body.n !== 1)
+      return sendError(res, 400, 'n: only n=1 is supported', 'invalid_request_error');
     const model = byId.get(body.model);
     if (!model) {
-      return sendError(res, 404, `The model \`${body.model}\` does not exist (models: ${[...byId.keys()].join(', ')})`, 'invalid_request_error', 'model_not_found');
+      return sendError(
+        res,
+        404,
+        `The model \`${body.model}\` does not exist (models: ${[...byId.keys()].join(', ')})`,
+        'invalid_request_error',
+        'model_not_found',
+      );
     }
     const messages: ChatTurn[] = body.messages.map((m) => ({
       role: m.role === 'developer' ? 'system' : m.role,
@@ -182,9 +190,19 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
     const nPrompt = model.promptTokens(messages).length;
     const room = model.contextSize - nPrompt;
     if (room < 1) {
-      return sendError(res, 400, `This model's context is ${model.contextSize} tokens; the messages take ${nPrompt}`, 'invalid_request_error', 'context_length_exceeded');
+      return sendError(
+        res,
+        400,
+        `This model's context is ${model.contextSize} tokens; the messages take ${nPrompt}`,
+        'invalid_request_error',
+        'context_length_exceeded',
+      );
     }
-    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens, room, options.maxOutputTokens ?? Infinity);
+    const maxTokens = Math.min(
+      body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens,
+      room,
+      options.maxOutputTokens ?? Infinity,
+    );
     const s = stats.get(model.id)!;
     s.requests += 1;
     const id = `chatcmpl-${randomUUID()}`;
@@ -221,7 +239,9 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
     if (result.finishReason === 'aborted') {
       s.aborted += 1;
       s.abortedCompletionTokens += result.completionTokens;
-      log(`aborted ${model.id} ${id}: client disconnected after ${result.completionTokens} of at most ${maxTokens} tokens (${result.totalS.toFixed(2)} s)`);
+      log(
+        `aborted ${model.id} ${id}: client disconnected after ${result.completionTokens} of at most ${maxTokens} tokens (${result.totalS.toFixed(2)} s)`,
+      );
       return;
     }
     s.completed += 1;
@@ -234,7 +254,9 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: model.id,
-      choices: [{ index: 0, message: { role: 'assistant', content: result.text }, finish_reason: result.finishReason, logprobs: null }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: result.text }, finish_reason: result.finishReason, logprobs: null },
+      ],
       usage: {
         prompt_tokens: result.promptTokens,
         completion_tokens: result.completionTokens,
@@ -253,11 +275,20 @@ export async function startModelServer(models: readonly LoadedModel[], options: 
       return;
     }
     if (route === 'GET /v1/models') {
-      sendJson(res, 200, { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'local' })) });
+      sendJson(res, 200, {
+        object: 'list',
+        data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'local' })),
+      });
       return;
     }
     if (route === 'GET /health' || route === 'GET /v1/health') {
-      sendJson(res, 200, { status: 'ok', pid: process.pid, uptimeS: Math.round(process.uptime()), models: snapshot(), ...options.health?.() });
+      sendJson(res, 200, {
+        status: 'ok',
+        pid: process.pid,
+        uptimeS: Math.round(process.uptime()),
+        models: snapshot(),
+        ...options.health?.(),
+      });
       return;
     }
     sendError(res, 404, `no route ${route}`, 'invalid_request_error');

@@ -82,10 +82,22 @@ function run(inp: RunMasInput): Promise<RunMasResult> {
 
 describe('real engine: local model server + openai provider through Temporal', { skip }, () => {
   before(async () => {
-    if (!installed) throw new Error(`CI=true but the local models are not installed in ${ENGINE}: infra/bootstrap.sh should have installed them`);
+    if (!installed)
+      throw new Error(
+        `CI=true but the local models are not installed in ${ENGINE}: infra/bootstrap.sh should have installed them`,
+      );
     // The product's own command starts it (detached, pid file), serving SmolLM2 only, on a free port.
     const { localUp } = await import('../../client/commands/local');
-    const up = await localUp({ models: [smol], threads: 1, context: 2048, maxOutput: 1024, port: 0, prices: {}, install: false, log: () => undefined });
+    const up = await localUp({
+      models: [smol],
+      threads: 1,
+      context: 2048,
+      maxOutput: 1024,
+      port: 0,
+      prices: {},
+      install: false,
+      log: () => undefined,
+    });
     record = up.record;
     // Declared prices (the pool file says they are declared): high, so budgets bite at a few tokens.
     backbone = { ...up.pool.backbones[0]!, priceInPerMTok: 100, priceOutPerMTok: 200 };
@@ -117,7 +129,10 @@ describe('real engine: local model server + openai provider through Temporal', {
     const res = await run(input(spec, [backbone]));
     const after = await counters();
     assert.equal(res.simulated, false);
-    assert.deepEqual(res.agents.map((a) => a.status), ['ok', 'ok']);
+    assert.deepEqual(
+      res.agents.map((a) => a.status),
+      ['ok', 'ok'],
+    );
     assert.ok(res.answer.length > 0);
     const inTok = res.agents.reduce((s, a) => s + a.inputTokens, 0);
     const outTok = res.agents.reduce((s, a) => s + a.outputTokens, 0);
@@ -132,7 +147,12 @@ describe('real engine: local model server + openai provider through Temporal', {
   test('a latency budget shorter than a generation: deadlineHit, and the server stops generating', async (t) => {
     // The backbone claims to be far faster than it is, so the ledger does not shorten max_tokens
     // and the generations really outlast the budget: the workflow must cancel them.
-    const optimistic: Backbone = { ...backbone, priceInPerMTok: 0, priceOutPerMTok: 0, latency: { ttftS: 0.01, prefillTps: 1e5, decodeTps: 1e4 } };
+    const optimistic: Backbone = {
+      ...backbone,
+      priceInPerMTok: 0,
+      priceOutPerMTok: 0,
+      latency: { ttftS: 0.01, prefillTps: 1e5, decodeTps: 1e4 },
+    };
     const spec: MasSpec = {
       agents: [
         { id: 's', role: 'storyteller', backbone: smol.id, maxTokens: 600 },
@@ -143,11 +163,17 @@ describe('real engine: local model server + openai provider through Temporal', {
     };
     const before = await counters();
     const budget = 1.5;
-    const res = await run({ ...input(spec, [optimistic], { maxLatencyS: budget }), query: 'Tell me the whole story of a dragon, chapter by chapter.' });
+    const res = await run({
+      ...input(spec, [optimistic], { maxLatencyS: budget }),
+      query: 'Tell me the whole story of a dragon, chapter by chapter.',
+    });
     const returnedAt = Date.now();
     assert.equal(res.deadlineHit, true);
     assert.ok(res.latencyS <= budget + 0.25, `latency ${res.latencyS} s over the budget ${budget} s`);
-    assert.ok(res.agents.some((a) => a.status === 'cancelled_deadline'), JSON.stringify(res.agents.map((a) => a.status)));
+    assert.ok(
+      res.agents.some((a) => a.status === 'cancelled_deadline'),
+      JSON.stringify(res.agents.map((a) => a.status)),
+    );
     // Server side: the cancelled request's generation was aborted, well before its 600 tokens.
     const settled = await waitFor('the server to count the aborted generation', async () => {
       const c = await counters();
@@ -155,7 +181,9 @@ describe('real engine: local model server + openai provider through Temporal', {
     });
     const cut = settled.abortedCompletionTokens - before.abortedCompletionTokens;
     assert.ok(cut < 600 * (settled.aborted - before.aborted), `aborted generations produced ${cut} tokens`);
-    t.diagnostic(`latency ${res.latencyS.toFixed(2)} s of ${budget} s; agents ${res.agents.map((a) => `${a.id}:${a.status}`).join(', ')}; server aborted ${settled.aborted - before.aborted} generation(s) after ${cut} tokens, idle ${Date.now() - returnedAt} ms after the run returned`);
+    t.diagnostic(
+      `latency ${res.latencyS.toFixed(2)} s of ${budget} s; agents ${res.agents.map((a) => `${a.id}:${a.status}`).join(', ')}; server aborted ${settled.aborted - before.aborted} generation(s) after ${cut} tokens, idle ${Date.now() - returnedAt} ms after the run returned`,
+    );
     // And it stays stopped: no token is generated after the abort.
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal((await counters()).completionTokens, settled.completionTokens);
@@ -168,7 +196,10 @@ describe('real engine: local model server + openai provider through Temporal', {
         { id: 'b', role: 'solver', backbone: smol.id, maxTokens: 64 },
         { id: 'd', role: 'decision', backbone: smol.id, maxTokens: 64 },
       ],
-      edges: [['a', 'd'], ['b', 'd']],
+      edges: [
+        ['a', 'd'],
+        ['b', 'd'],
+      ],
       decision: 'd',
     };
     let truncatedOrSkipped = 0;
@@ -179,9 +210,16 @@ describe('real engine: local model server + openai provider through Temporal', {
       assert.ok(res.costUsd <= maxCostUsd + 1e-12, `cost ${res.costUsd} over the budget ${maxCostUsd}`);
       const inTok = after.promptTokens - before.promptTokens;
       const outTok = after.completionTokens - before.completionTokens;
-      assert.ok(Math.abs(res.costUsd - callCostUsd(backbone, inTok, outTok)) < 1e-12, 'booked cost = server usage × declared prices');
-      t.diagnostic(`budget $${maxCostUsd}: cost $${res.costUsd.toFixed(5)}, ${inTok}+${outTok} tokens; ${res.agents.map((a) => `${a.id}:${a.status}/max ${a.maxTokens}`).join(', ')}`);
-      truncatedOrSkipped += res.agents.filter((a) => a.status === 'skipped_budget' || (a.status === 'ok' && a.maxTokens < 64)).length;
+      assert.ok(
+        Math.abs(res.costUsd - callCostUsd(backbone, inTok, outTok)) < 1e-12,
+        'booked cost = server usage × declared prices',
+      );
+      t.diagnostic(
+        `budget $${maxCostUsd}: cost $${res.costUsd.toFixed(5)}, ${inTok}+${outTok} tokens; ${res.agents.map((a) => `${a.id}:${a.status}/max ${a.maxTokens}`).join(', ')}`,
+      );
+      truncatedOrSkipped += res.agents.filter(
+        (a) => a.status === 'skipped_budget' || (a.status === 'ok' && a.maxTokens < 64),
+      ).length;
     }
     assert.ok(truncatedOrSkipped > 0, 'the budgets were tight enough to cap or skip some calls');
   });
@@ -206,10 +244,15 @@ describe('real engine: local model server + openai provider through Temporal', {
     const res = await pending;
     const [a, s] = res.agents;
     assert.equal(a!.status, 'ok');
-    assert.ok((a!.text ?? '').length > 0 && a!.outputTokens > 0 && a!.costUsd > 0, 'the finished call keeps its text, tokens and cost');
+    assert.ok(
+      (a!.text ?? '').length > 0 && a!.outputTokens > 0 && a!.costUsd > 0,
+      'the finished call keeps its text, tokens and cost',
+    );
     assert.equal(s!.status, 'failed');
     assert.match(s!.error ?? '', /connect|ECONNREFUSED|socket|terminated/i);
     assert.ok(s!.attempts > 1, 'a dead server is retried before the agent is given up');
-    t.diagnostic(`after the kill: ${s!.attempts} attempts, error: ${s!.error}; answer ${JSON.stringify(res.answer.slice(0, 60))}`);
+    t.diagnostic(
+      `after the kill: ${s!.attempts} attempts, error: ${s!.error}; answer ${JSON.stringify(res.answer.slice(0, 60))}`,
+    );
   });
 });

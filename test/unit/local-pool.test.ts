@@ -22,8 +22,18 @@ const record: ServerRecord = {
   contextSize: 2048,
   models: ['smollm2-135m', 'gemma3-270m'],
   modelInfo: [
-    { id: 'smollm2-135m', title: 'SmolLM2-135M-Instruct Q4_1', prompt: 'chat', note: 'instruction-tuned; prompted through its chat template (ChatML)' },
-    { id: 'gemma3-270m', title: 'Gemma-3-270M (base) Q4_K_M', prompt: 'completion', note: 'base model, not instruction-tuned: prompted as plain text completion (no chat template)' },
+    {
+      id: 'smollm2-135m',
+      title: 'SmolLM2-135M-Instruct Q4_1',
+      prompt: 'chat',
+      note: 'instruction-tuned; prompted through its chat template (ChatML)',
+    },
+    {
+      id: 'gemma3-270m',
+      title: 'Gemma-3-270M (base) Q4_K_M',
+      prompt: 'completion',
+      note: 'base model, not instruction-tuned: prompted as plain text completion (no chat template)',
+    },
   ],
   calibration: {
     'smollm2-135m': { ttftS: 0.01, prefillTps: 250, decodeTps: 60, measuredAt: '2026-01-01T00:00:00Z' },
@@ -41,7 +51,13 @@ test('the local pool: real openai backbones at the server, keyless, measured lat
   assert.ok(pool.notes.some((n) => /gemma3-270m.*not instruction-tuned/.test(n)));
   const [smol, gemma] = pool.backbones;
   assert.deepEqual(
-    { provider: smol!.provider, baseUrl: smol!.baseUrl, noApiKey: smol!.noApiKey, in: smol!.priceInPerMTok, decode: smol!.latency.decodeTps },
+    {
+      provider: smol!.provider,
+      baseUrl: smol!.baseUrl,
+      noApiKey: smol!.noApiKey,
+      in: smol!.priceInPerMTok,
+      decode: smol!.latency.decodeTps,
+    },
     { provider: 'openai', baseUrl: record.baseUrl, noApiKey: true, in: 0.05, decode: 60 },
   );
   assert.equal(gemma!.priceOutPerMTok, 2);
@@ -91,7 +107,7 @@ test('local up: bad flags exit 2 with one line naming the flag, before installin
   assert.match(errs[4]!, /--gguf mine=\/nonexistent\/m.gguf: no file at/);
 });
 
-test('node-llama-cpp: only this platform\'s prebuilt package is installed', () => {
+test("node-llama-cpp: only this platform's prebuilt package is installed", () => {
   assert.equal(platformPackage('linux', 'x64'), '@node-llama-cpp/linux-x64');
   assert.equal(platformPackage('darwin', 'arm64'), '@node-llama-cpp/mac-arm64-metal');
   assert.equal(platformPackage('win32', 'x64'), '@node-llama-cpp/win-x64');

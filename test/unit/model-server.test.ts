@@ -14,7 +14,8 @@ import { startModelServer, type ModelServer } from '../../infra/model-server/ser
 
 /** One "token" (a word) every `msPerToken`; the prompt's tokens are its words. */
 function fakeModel(id: string, msPerToken: number, log: string[]): LoadedModel {
-  const words = (req: { messages: readonly { content: string }[] }) => req.messages.flatMap((m) => m.content.split(/\s+/).filter(Boolean));
+  const words = (req: { messages: readonly { content: string }[] }) =>
+    req.messages.flatMap((m) => m.content.split(/\s+/).filter(Boolean));
   return {
     id,
     prompt: 'chat',
@@ -37,7 +38,14 @@ function fakeModel(id: string, msPerToken: number, log: string[]): LoadedModel {
         }
       }
       log.push(`end ${id} ${req.messages.at(-1)?.content} ${finishReason}`);
-      return { text: out.join(' '), promptTokens: words(req).length, completionTokens: out.length, finishReason, ttftS: 0, totalS: 0 };
+      return {
+        text: out.join(' '),
+        promptTokens: words(req).length,
+        completionTokens: out.length,
+        finishReason,
+        ttftS: 0,
+        totalS: 0,
+      };
     },
     dispose: async () => undefined,
   };
@@ -48,7 +56,10 @@ const log: string[] = [];
 const client = () => new OpenAI({ apiKey: 'no-key', baseURL: server.baseUrl, maxRetries: 0 });
 
 async function post(body: unknown): Promise<{ status: number; json: { error?: { message: string; code: string | null } } }> {
-  const res = await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${server.baseUrl}/chat/completions`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as { error?: { message: string; code: string | null } } };
 }
 
@@ -84,14 +95,29 @@ describe('local model server (HTTP contract, stand-in model)', () => {
   });
 
   test('the OpenAI SDK gets a completion with usage and finish_reason', async () => {
-    const res = await client().chat.completions.create({ model: 'm1', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'one two three' }], max_tokens: 4 });
+    const res = await client().chat.completions.create({
+      model: 'm1',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'one two three' },
+      ],
+      max_tokens: 4,
+    });
     assert.equal(res.choices[0]?.message.content, 'w0 w1 w2 w3');
     assert.equal(res.choices[0]?.finish_reason, 'length');
     assert.deepEqual(res.usage, { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 });
-    const stop = await client().chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'x' }], max_tokens: 9, stop: 'w2' });
+    const stop = await client().chat.completions.create({
+      model: 'm1',
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 9,
+      stop: 'w2',
+    });
     assert.equal(stop.choices[0]?.finish_reason, 'stop');
     const models = await client().models.list();
-    assert.deepEqual(models.data.map((m) => m.id), ['m1', 'm2']);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ['m1', 'm2'],
+    );
   });
 
   test('bad requests get a 400 naming the field; an unknown model a 404', async () => {
@@ -118,7 +144,8 @@ describe('local model server (HTTP contract, stand-in model)', () => {
   test('one queue per model: requests to one model run one at a time, in order; models run side by side', async () => {
     log.length = 0;
     const c = client();
-    const ask = (model: string, q: string) => c.chat.completions.create({ model, messages: [{ role: 'user', content: q }], max_tokens: 5 });
+    const ask = (model: string, q: string) =>
+      c.chat.completions.create({ model, messages: [{ role: 'user', content: q }], max_tokens: 5 });
     await Promise.all([ask('m1', 'a'), ask('m1', 'b'), ask('m2', 'c')]);
     const m1 = log.filter((l) => l.includes(' m1 '));
     assert.deepEqual(m1, ['start m1 a', 'end m1 a length', 'start m1 b', 'end m1 b length']);
@@ -146,7 +173,10 @@ describe('local model server (HTTP contract, stand-in model)', () => {
     const res = await fetch(`http://127.0.0.1:${server.port}/health`);
     const body = (await res.json()) as { status: string; models: { id: string; requests: number }[] };
     assert.equal(body.status, 'ok');
-    assert.deepEqual(body.models.map((m) => m.id), ['m1', 'm2']);
+    assert.deepEqual(
+      body.models.map((m) => m.id),
+      ['m1', 'm2'],
+    );
     assert.ok(body.models[0]!.requests >= 5);
   });
 });
