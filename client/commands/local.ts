@@ -19,6 +19,7 @@ import {
 import { installLocalEngine, InstallError } from '../../infra/model-server/install';
 import { readServerRecord, type ServerRecord } from '../../infra/model-server/record';
 import { UserError } from '../errors';
+import { checkStateDir } from '../preflight';
 
 /**
  * `local up | down | status`: real GGUF models on this machine behind an OpenAI-compatible server,
@@ -327,7 +328,8 @@ export function registerLocalCommands(program: Command): void {
         install: boolean;
         json?: boolean;
       }) => {
-        const gguf = o.gguf.map((g) => {
+        checkStateDir();
+      const gguf = o.gguf.map((g) => {
           const m = parseGgufSpec(g);
           if (!m)
             throw new UserError(
