@@ -84,6 +84,7 @@ export interface PreparedCampaign {
   totalRuns: number;
   alreadyDone: number;
   alreadyCorrect: number;
+  alreadyFailed: number;
   alreadySpentUsd: number;
 }
 
@@ -114,12 +115,13 @@ export async function prepareCampaign(campaignId: string, spec: CampaignSpec): P
   const beat = setInterval(() => Context.current().heartbeat('preparing'), 5000);
   try {
     const ctx = await context(campaignId);
-    const runs = await store.getRuns(campaignId, { agents: false });
+    const totals = await store.campaignTotals(campaignId);
     return {
       totalRuns: ctx.keys.length,
-      alreadyDone: runs.length,
-      alreadyCorrect: runs.filter((r) => r.correct).length,
-      alreadySpentUsd: runs.reduce((s, r) => s + r.costUsd, 0),
+      alreadyDone: totals.runs,
+      alreadyCorrect: totals.correct,
+      alreadyFailed: totals.failed,
+      alreadySpentUsd: totals.costUsd,
     };
   } finally {
     clearInterval(beat);
@@ -129,10 +131,15 @@ export async function prepareCampaign(campaignId: string, spec: CampaignSpec): P
 /** Up to `n` runs from position `cursor` on that the store does not hold yet. */
 export async function nextPendingRuns(campaignId: string, cursor: number, n: number): Promise<{ index: number; runKeyId: string }[]> {
   const ctx = await context(campaignId);
-  const done = await (await resultsStore()).completedRunKeys(campaignId);
+  const store = await resultsStore();
   const out: { index: number; runKeyId: string }[] = [];
-  for (let i = cursor; i < ctx.keys.length && out.length < n; i++) {
-    if (!done.has(ctx.keys[i]!)) out.push({ index: i, runKeyId: ctx.keys[i]! });
+  // Looks keys up a window at a time, so the cost does not grow with the campaign's size.
+  for (let from = cursor; from < ctx.keys.length && out.length < n; from += 4 * n) {
+    const window = ctx.keys.slice(from, from + 4 * n);
+    const done = await store.completedRunKeys(campaignId, window);
+    window.forEach((k, j) => {
+      if (out.length < n && !done.has(k)) out.push({ index: from + j, runKeyId: k });
+    });
   }
   return out;
 }

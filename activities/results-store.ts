@@ -2,20 +2,21 @@
  * The campaign results store: one row per (campaign, run key), written with
  * `INSERT … ON CONFLICT DO UPDATE`, so a retried activity never double-counts a run.
  *
- * Default backend: an SQLite file through sql.js (SQLite compiled to WASM, no native module). sql.js
- * keeps the database in memory, so every write (1) takes an in-process mutex and a cross-process
- * lock file, (2) reloads the file when another process changed it, (3) applies the upserts and
- * (4) writes the whole database to a temporary file that is fsynced and renamed over the original
- * (atomic: readers see the old or the new file, never half of one). Concurrent `upsertRun` calls
- * in one process are grouped into a single write (group commit).
+ * Default backend: an SQLite file through better-sqlite3 in WAL mode: each finished run is one
+ * small committed insert (no file image rewritten), readers never block the writer, and several
+ * processes can write the same file at once (SQLite's own locking; a writer waits up to
+ * SQLITE_BUSY_TIMEOUT_MS for another's transaction).
  *
  * PostgreSQL (`pg`) when a `postgres://` URL is given (or AGENTBALANCE_DATABASE_URL is set): the
- * same schema and the same SQL text (`$n` placeholders work in both).
+ * same schema and the same SQL text (`$n` placeholders, positional `?` for SQLite).
+ *
+ * The schema is versioned (table `ab_schema`, MIGRATIONS below): opening an older database
+ * upgrades it in one transaction; a database from a newer agentbalance is refused with a message.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import Database, { type Database as DatabaseType, type Statement } from 'better-sqlite3';
 import { Pool } from 'pg';
 import { BudgetKindSchema, CampaignMetaSchema, type CampaignMeta } from '../core/campaign/spec';
 import type { RunOutcome } from '../core/campaign/metrics';
@@ -30,6 +31,14 @@ export interface RunRow extends RunOutcome {
   agents: AgentTrace[];
   /** ISO timestamp. */
   finishedAt: string;
+  /** Set when the run failed (stored so the campaign goes on; counted as `failed` in the report). */
+  error?: RunError | null;
+}
+
+/** Why a run failed: the error's class (or Temporal failure type) and a one-line message. */
+export interface RunError {
+  class: string;
+  message: string;
 }
 
 const finite = z.number().finite();
@@ -49,6 +58,7 @@ export const RunRowSchema = z
     simulated: z.boolean(),
     agents: z.array(z.looseObject({ id: z.string() })),
     finishedAt: z.string().min(1),
+    error: z.object({ class: z.string().min(1).max(200), message: z.string().max(1000) }).nullable().optional(),
   })
   .strict();
 
@@ -67,12 +77,22 @@ export interface ResultsStore {
   upsertRuns(rows: readonly RunRow[]): Promise<void>;
   /** Every run of a campaign, ordered by run key id. */
   getRuns(campaignId: string, opts?: { agents?: boolean }): Promise<RunRow[]>;
-  completedRunKeys(campaignId: string): Promise<Set<string>>;
+  /** Stored run keys of a campaign (only those in `among`, when given: cheap for a window). */
+  completedRunKeys(campaignId: string, among?: readonly string[]): Promise<Set<string>>;
+  /** Counts and sums computed by the database (no rows loaded). */
+  campaignTotals(campaignId: string): Promise<CampaignTotals>;
   saveCampaign(meta: CampaignMeta): Promise<void>;
   getCampaign(id: string): Promise<CampaignMeta | undefined>;
   /** Every campaign, oldest first. */
   listCampaigns(): Promise<CampaignListing[]>;
   close(): Promise<void>;
+}
+
+export interface CampaignTotals {
+  runs: number;
+  correct: number;
+  failed: number;
+  costUsd: number;
 }
 
 export interface ResultsStoreOptions {
@@ -105,9 +125,12 @@ const RUN_COLUMNS = [
   'simulated',
   'agents',
   'finished_at',
+  'error_class',
+  'error_message',
 ] as const;
 
-export const SCHEMA_SQL: readonly string[] = [
+/** Version 1: the tables as first released (no ab_schema table yet). */
+const SCHEMA_V1: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS ab_campaigns (
   id TEXT PRIMARY KEY,
   meta TEXT NOT NULL,
@@ -134,6 +157,30 @@ export const SCHEMA_SQL: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS ab_runs_by_point ON ab_runs (campaign_id, method, budget_kind, budget)`,
 ];
 
+/** Schema versions in order; each step runs once, inside the opening transaction. */
+export const MIGRATIONS: readonly { version: number; sql: readonly string[] }[] = [
+  { version: 1, sql: SCHEMA_V1 },
+  {
+    version: 2,
+    sql: [
+      `ALTER TABLE ab_runs ADD COLUMN error_class TEXT`,
+      `ALTER TABLE ab_runs ADD COLUMN error_message TEXT`,
+    ],
+  },
+];
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+/** The version table (outside the migrations: it records which of them ran). */
+const VERSION_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ab_schema (version INTEGER NOT NULL)`;
+/** Every statement that creates the current schema on an empty database. */
+export const SCHEMA_SQL: readonly string[] = [...MIGRATIONS.flatMap((m) => m.sql), VERSION_TABLE_SQL];
+
+function checkVersion(version: number, where: string): void {
+  if (version > SCHEMA_VERSION)
+    throw new Error(
+      `results store ${where} has schema version ${version}, newer than this agentbalance understands (${SCHEMA_VERSION}): upgrade agentbalance, or point AGENTBALANCE_STATE_DIR / ${DATABASE_URL_ENV} elsewhere`,
+    );
+}
+
 export const UPSERT_RUN_SQL = `INSERT INTO ab_runs (${RUN_COLUMNS.join(', ')})
 VALUES (${RUN_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
 ON CONFLICT (campaign_id, run_key_id) DO UPDATE SET ${RUN_COLUMNS.slice(2)
@@ -143,6 +190,9 @@ ON CONFLICT (campaign_id, run_key_id) DO UPDATE SET ${RUN_COLUMNS.slice(2)
 export const SELECT_RUNS_SQL = `SELECT ${RUN_COLUMNS.join(', ')} FROM ab_runs WHERE campaign_id = $1 ORDER BY run_key_id`;
 export const SELECT_RUNS_NO_AGENTS_SQL = `SELECT ${RUN_COLUMNS.map((c) => (c === 'agents' ? `'[]' AS agents` : c)).join(', ')} FROM ab_runs WHERE campaign_id = $1 ORDER BY run_key_id`;
 export const SELECT_RUN_KEYS_SQL = `SELECT run_key_id FROM ab_runs WHERE campaign_id = $1`;
+export const TOTALS_SQL = `SELECT CAST(COUNT(*) AS INTEGER) AS runs, CAST(COALESCE(SUM(CASE WHEN correct = 1 THEN 1 ELSE 0 END), 0) AS INTEGER) AS correct,
+CAST(COALESCE(SUM(CASE WHEN error_class IS NOT NULL THEN 1 ELSE 0 END), 0) AS INTEGER) AS failed, COALESCE(SUM(cost_usd), 0) AS cost_usd
+FROM ab_runs WHERE campaign_id = $1`;
 export const UPSERT_CAMPAIGN_SQL = `INSERT INTO ab_campaigns (id, meta, created_at, updated_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, updated_at = excluded.updated_at`;
 export const SELECT_CAMPAIGN_SQL = `SELECT meta FROM ab_campaigns WHERE id = $1`;
@@ -181,6 +231,8 @@ export function runParams(row: RunRow, agentTextChars = DEFAULT_AGENT_TEXT_CHARS
     r.simulated ? 1 : 0,
     JSON.stringify(truncateAgents(row.agents, agentTextChars)),
     r.finishedAt,
+    r.error ? r.error.class : null,
+    r.error ? r.error.message : null,
   ];
 }
 
@@ -207,7 +259,14 @@ export function runFromRecord(rec: Record<string, unknown>): RunRow {
     simulated: num(rec.simulated) !== 0,
     agents: JSON.parse(String(rec.agents)) as AgentTrace[],
     finishedAt: String(rec.finished_at),
+    ...(rec.error_class !== null && rec.error_class !== undefined
+      ? { error: { class: String(rec.error_class), message: String(rec.error_message ?? '') } }
+      : {}),
   };
+}
+
+function totalsFrom(r: Record<string, unknown>): CampaignTotals {
+  return { runs: num(r.runs), correct: num(r.correct), failed: num(r.failed), costUsd: num(r.cost_usd) };
 }
 
 function campaignParams(meta: CampaignMeta, now: string): SqlValue[] {
@@ -219,186 +278,53 @@ function parseMeta(text: unknown): CampaignMeta {
   return CampaignMetaSchema.parse(JSON.parse(String(text)));
 }
 
-/** A promise-chain mutex: callers run one at a time, in call order. */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  run<T>(fn: () => Promise<T> | T): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// SQLite (sql.js) backend.
+// SQLite (better-sqlite3) backend.
 
-let sqlJs: Promise<SqlJsStatic> | undefined;
-function loadSqlJs(): Promise<SqlJsStatic> {
-  sqlJs ??= initSqlJs().catch((err: unknown) => {
-    sqlJs = undefined;
-    throw err;
-  });
-  return sqlJs;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A lock file held while a process rewrites the database (stale after `staleMs`). */
-async function withFileLock<T>(lockPath: string, fn: () => T, staleMs = 60_000, timeoutMs = 120_000): Promise<T> {
-  const start = Date.now();
-  let fd: number | undefined;
-  for (let attempt = 0; fd === undefined; attempt++) {
-    try {
-      fd = fs.openSync(lockPath, 'wx');
-      fs.writeSync(fd, `${process.pid}\n`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      try {
-        const st = fs.statSync(lockPath);
-        if (Date.now() - st.mtimeMs > staleMs) fs.rmSync(lockPath, { force: true });
-      } catch {
-        // vanished meanwhile: retry
-      }
-      if (Date.now() - start > timeoutMs) throw new Error(`results store: could not lock ${lockPath} within ${timeoutMs} ms`);
-      await sleep(Math.min(100, 2 + attempt * 3));
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(lockPath, { force: true });
-  }
-}
-
-function fileStamp(p: string): string | undefined {
-  try {
-    const st = fs.statSync(p);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-interface PendingWrite {
-  apply: (db: Database) => void;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+/** How long a writer waits for another process's write transaction before failing. */
+const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
 export class SqliteResultsStore implements ResultsStore {
   readonly kind = 'sqlite' as const;
-  private db: Database | undefined;
-  private stamp: string | undefined;
-  private readonly mutex = new Mutex();
-  private pending: PendingWrite[] = [];
-  private flushing = false;
   private closed = false;
-  private tmpCounter = 0;
+  private readonly upsert: Statement;
 
   private constructor(
     readonly location: string,
-    private readonly SQL: SqlJsStatic,
+    private readonly db: DatabaseType,
     private readonly agentTextChars: number,
-  ) {}
-
-  static async open(file: string, opts: { agentTextChars?: number } = {}): Promise<SqliteResultsStore> {
-    const SQL = await loadSqlJs();
-    const abs = path.resolve(file);
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
-    const store = new SqliteResultsStore(abs, SQL, opts.agentTextChars ?? DEFAULT_AGENT_TEXT_CHARS);
-    await store.mutex.run(() => store.refresh());
-    return store;
+  ) {
+    this.upsert = db.prepare(UPSERT_RUN_SQL_SQLITE);
   }
 
-  /** Loads the file when it changed since this process last read or wrote it. */
-  private refresh(): Database {
-    const stamp = fileStamp(this.location);
-    if (this.db && stamp === this.stamp) return this.db;
-    this.db?.close();
-    const db = stamp === undefined ? new this.SQL.Database() : new this.SQL.Database(fs.readFileSync(this.location));
-    for (const s of SCHEMA_SQL) db.run(s);
-    this.db = db;
-    this.stamp = stamp;
-    return db;
-  }
-
-  private writeFile(db: Database): void {
-    const data = db.export();
-    const tmp = `${this.location}.tmp-${process.pid}-${this.tmpCounter++}`;
-    const fd = fs.openSync(tmp, 'w');
+  static open(file: string, opts: { agentTextChars?: number } = {}): Promise<SqliteResultsStore> {
     try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.location);
-    this.stamp = fileStamp(this.location);
-  }
-
-  private write(apply: (db: Database) => void): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('results store is closed'));
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ apply, resolve, reject });
-      void this.flush();
-    });
-  }
-
-  /** Group commit: every write queued while the previous one ran goes into one file rewrite. */
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0);
-        try {
-          await this.mutex.run(() =>
-            withFileLock(`${this.location}.lock`, () => {
-              // Re-read the file under the lock if another process changed it, so its writes are kept.
-              const db = this.refresh();
-              db.run('BEGIN');
-              try {
-                for (const w of batch) w.apply(db);
-                db.run('COMMIT');
-              } catch (err) {
-                db.run('ROLLBACK');
-                throw err;
-              }
-              this.writeFile(db);
-            }),
-          );
-          for (const w of batch) w.resolve();
-        } catch (err) {
-          // The in-memory copy may hold the failed batch: drop it so the next access reloads the file.
-          this.db?.close();
-          this.db = undefined;
-          for (const w of batch) w.reject(err);
-        }
+      const abs = path.resolve(file);
+      fs.mkdirSync(path.dirname(abs), { recursive: true });
+      const db = new Database(abs, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+      try {
+        // WAL: readers never block the writer, a crash leaves the last committed state; NORMAL
+        // sync in WAL mode never corrupts the file (a power cut may lose the last commits, which a
+        // campaign re-runs because the store decides what is done).
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrateSqlite(db, abs);
+      } catch (err) {
+        db.close();
+        throw err;
       }
-    } finally {
-      this.flushing = false;
+      return Promise.resolve(new SqliteResultsStore(abs, db, opts.agentTextChars ?? DEFAULT_AGENT_TEXT_CHARS));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  private read<T>(fn: (db: Database) => T): Promise<T> {
+  private run<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('results store is closed'));
-    return this.mutex.run(() => fn(this.refresh()));
-  }
-
-  private static all(db: Database, sql: string, params: SqlValue[]): Record<string, unknown>[] {
-    const st = db.prepare(sql);
     try {
-      st.bind(params);
-      const out: Record<string, unknown>[] = [];
-      while (st.step()) out.push(st.getAsObject());
-      return out;
-    } finally {
-      st.free();
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -407,61 +333,82 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   upsertRuns(rows: readonly RunRow[]): Promise<void> {
-    let params: SqlValue[][];
-    try {
-      params = rows.map((r) => runParams(r, this.agentTextChars));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (params.length === 0) return Promise.resolve();
-    return this.write((db) => {
-      for (const p of params) db.run(UPSERT_RUN_SQL, p);
+    return this.run(() => {
+      const params = rows.map((r) => runParams(r, this.agentTextChars));
+      if (params.length === 1) this.upsert.run(params[0]);
+      else if (params.length > 1) this.db.transaction(() => params.forEach((p) => this.upsert.run(p)))();
     });
   }
 
   getRuns(campaignId: string, opts: { agents?: boolean } = {}): Promise<RunRow[]> {
     const sql = opts.agents === false ? SELECT_RUNS_NO_AGENTS_SQL : SELECT_RUNS_SQL;
-    return this.read((db) => SqliteResultsStore.all(db, sql, [campaignId]).map(runFromRecord));
+    return this.run(() => (this.db.prepare(toSqlite(sql)).all(campaignId) as Record<string, unknown>[]).map(runFromRecord));
   }
 
-  completedRunKeys(campaignId: string): Promise<Set<string>> {
-    return this.read(
-      (db) => new Set(SqliteResultsStore.all(db, SELECT_RUN_KEYS_SQL, [campaignId]).map((r) => String(r.run_key_id))),
-    );
+  completedRunKeys(campaignId: string, among?: readonly string[]): Promise<Set<string>> {
+    return this.run(() => {
+      if (among === undefined) {
+        return new Set((this.db.prepare(toSqlite(SELECT_RUN_KEYS_SQL)).pluck().all(campaignId) as string[]).map(String));
+      }
+      const st = this.db.prepare('SELECT 1 FROM ab_runs WHERE campaign_id = ? AND run_key_id = ?').pluck();
+      return new Set(among.filter((k) => st.get(campaignId, k) !== undefined));
+    });
+  }
+
+  campaignTotals(campaignId: string): Promise<CampaignTotals> {
+    return this.run(() => totalsFrom(this.db.prepare(toSqlite(TOTALS_SQL)).get(campaignId) as Record<string, unknown>));
   }
 
   saveCampaign(meta: CampaignMeta): Promise<void> {
-    let params: SqlValue[];
-    try {
-      params = campaignParams(meta, new Date().toISOString());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.write((db) => db.run(UPSERT_CAMPAIGN_SQL, params));
+    return this.run(() => void this.db.prepare(toSqlite(UPSERT_CAMPAIGN_SQL)).run(campaignParams(meta, new Date().toISOString())));
   }
 
   getCampaign(id: string): Promise<CampaignMeta | undefined> {
-    return this.read((db) => {
-      const r = SqliteResultsStore.all(db, SELECT_CAMPAIGN_SQL, [id])[0];
+    return this.run(() => {
+      const r = this.db.prepare(toSqlite(SELECT_CAMPAIGN_SQL)).get(id) as Record<string, unknown> | undefined;
       return r ? parseMeta(r.meta) : undefined;
     });
   }
 
   listCampaigns(): Promise<CampaignListing[]> {
-    return this.read((db) =>
-      SqliteResultsStore.all(db, LIST_CAMPAIGNS_SQL, []).map((r) => ({ meta: parseMeta(r.meta), runs: num(r.runs) })),
+    return this.run(() =>
+      (this.db.prepare(LIST_CAMPAIGNS_SQL).all() as Record<string, unknown>[]).map((r) => ({ meta: parseMeta(r.meta), runs: num(r.runs) })),
     );
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Let queued writes land first.
-    while (this.flushing || this.pending.length > 0) await sleep(5);
-    await this.mutex.run(() => undefined);
-    this.closed = true;
-    this.db?.close();
-    this.db = undefined;
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.db.close();
+    }
+    return Promise.resolve();
   }
+}
+
+/** `$n` placeholders (the shared SQL text, each used once, in order) as SQLite's positional `?`. */
+function toSqlite(sql: string): string {
+  return sql.replace(/\$\d+/g, '?');
+}
+const UPSERT_RUN_SQL_SQLITE = toSqlite(UPSERT_RUN_SQL);
+
+/** Brings an SQLite file to SCHEMA_VERSION inside one immediate (write-locked) transaction. */
+function migrateSqlite(db: DatabaseType, where: string): void {
+  db.transaction(() => {
+    const version = sqliteVersion(db);
+    checkVersion(version, where);
+    if (version === SCHEMA_VERSION) return;
+    for (const m of MIGRATIONS.filter((x) => x.version > version)) for (const s of m.sql) db.exec(s);
+    db.exec(VERSION_TABLE_SQL);
+    db.prepare('DELETE FROM ab_schema').run();
+    db.prepare('INSERT INTO ab_schema (version) VALUES (?)').run(SCHEMA_VERSION);
+  }).immediate();
+}
+
+function sqliteVersion(db: DatabaseType): number {
+  const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+  if (has('ab_schema')) return num(db.prepare('SELECT MAX(version) FROM ab_schema').pluck().get() ?? 0);
+  // Databases from before versioning have the v1 tables and no ab_schema table.
+  return has('ab_runs') ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,7 +443,18 @@ export class PostgresResultsStore implements ResultsStore {
     try {
       await store.tx(async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
-        for (const s of SCHEMA_SQL) await c.query(s);
+        const has = async (t: string) => (await c.query('SELECT to_regclass($1) AS t', [t])).rows[0]?.t != null;
+        const version = (await has('ab_schema'))
+          ? num((await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM ab_schema')).rows[0]?.v ?? 0)
+          : (await has('ab_runs'))
+            ? 1
+            : 0;
+        checkVersion(version, store.location);
+        if (version === SCHEMA_VERSION) return;
+        for (const m of MIGRATIONS.filter((x) => x.version > version)) for (const s of m.sql) await c.query(s);
+        await c.query(VERSION_TABLE_SQL);
+        await c.query('DELETE FROM ab_schema');
+        await c.query('INSERT INTO ab_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
       });
     } catch (err) {
       await pool.end();
@@ -546,8 +504,16 @@ export class PostgresResultsStore implements ResultsStore {
     );
   }
 
-  async completedRunKeys(campaignId: string): Promise<Set<string>> {
-    return new Set((await this.rows(SELECT_RUN_KEYS_SQL, [campaignId])).map((r) => String(r.run_key_id)));
+  async completedRunKeys(campaignId: string, among?: readonly string[]): Promise<Set<string>> {
+    const rows =
+      among === undefined
+        ? await this.rows(SELECT_RUN_KEYS_SQL, [campaignId])
+        : (await this.pool.query('SELECT run_key_id FROM ab_runs WHERE campaign_id = $1 AND run_key_id = ANY($2::text[])', [campaignId, [...among]])).rows as Record<string, unknown>[];
+    return new Set(rows.map((r) => String(r.run_key_id)));
+  }
+
+  async campaignTotals(campaignId: string): Promise<CampaignTotals> {
+    return totalsFrom((await this.rows(TOTALS_SQL, [campaignId]))[0] ?? {});
   }
 
   async saveCampaign(meta: CampaignMeta): Promise<void> {

@@ -33,3 +33,14 @@ fi
 if [ "${CI:-}" = "true" ] || [ "${AGENTBALANCE_INSTALL_MODELS:-}" = "1" ]; then
   node --import tsx infra/model-server/install.ts
 fi
+# PostgreSQL (Debian/Ubuntu package `postgresql`): the results-store tests start a throwaway server
+# with initdb/pg_ctl. Installed only in CI or when asked (AGENTBALANCE_INSTALL_POSTGRES=1); in CI
+# those tests fail rather than skip without it.
+if { [ "${CI:-}" = "true" ] || [ "${AGENTBALANCE_INSTALL_POSTGRES:-}" = "1" ]; } \
+  && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "agentbalance: installing PostgreSQL (apt package postgresql)..." >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+  { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; } >&2 \
+    || echo "agentbalance: could not install PostgreSQL; the PostgreSQL store tests will fail in CI" >&2
+fi

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { Pool } from 'pg';
+import { startPostgres, type PgServer } from '../support/postgres';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseCampaignSpec, splitFingerprint, type CampaignMeta } from '../../core/campaign/spec';
 import {
+  MIGRATIONS,
   openResultsStore,
   SCHEMA_SQL,
+  SCHEMA_VERSION,
   UPSERT_RUN_SQL,
   runParams,
   type ResultsStore,
@@ -130,101 +135,100 @@ test('sqlite store: upsert idempotence, persistence, concurrency, campaigns', as
   assert.deepEqual(fs.readdirSync(path.dirname(file)), ['results.sqlite'], 'no temp or lock files left');
 });
 
-test('sqlite store: two processes writing the same file lose nothing', async () => {
-  const file = path.join(tmp, 'shared.sqlite');
+/** Writes `n` runs from a separate process, starting when `go` exists (so both writers overlap). */
+function writerProcess(target: { sqlitePath?: string; databaseUrl?: string }, prefix: string, n: number, go: string) {
   const child = `
+    const fs = require('node:fs');
     const { openResultsStore } = require(${JSON.stringify(path.resolve(__dirname, '../../activities/results-store.ts'))});
     (async () => {
-      const s = await openResultsStore({ sqlitePath: ${JSON.stringify(file)} });
-      const mk = (i) => ({ campaignId: 'cc', runKeyId: 'child-' + i, method: 'star', budgetKind: 'latency', budget: 5, taskId: 't' + i,
+      const s = await openResultsStore(${JSON.stringify(target)});
+      while (!fs.existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
+      const mk = (i) => ({ campaignId: 'cc', runKeyId: ${JSON.stringify(prefix)} + i, method: 'star', budgetKind: 'latency', budget: 5, taskId: 't' + i,
         correct: true, costUsd: 0.001, latencyS: 2, deadlineHit: false, budgetExhausted: false, simulated: true, agents: [], finishedAt: 'now' });
-      for (let i = 0; i < 40; i++) await s.upsertRun(mk(i));
+      await Promise.all(Array.from({ length: ${n} }, (_, i) => s.upsertRun(mk(i))));
       await s.close();
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const proc = spawn(process.execPath, ['--import', 'tsx', '-e', child], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const done = new Promise<number>((resolve) => proc.on('exit', (code) => resolve(code ?? 1)));
-  const s = await openResultsStore({ sqlitePath: file });
-  for (let i = 0; i < 40; i++) await s.upsertRun(row(i, { campaignId: 'cc', runKeyId: `parent-${i}` }));
-  assert.equal(await done, 0);
-  const runs = await s.getRuns('cc');
+  return new Promise<number>((resolve) => proc.on('exit', (code) => resolve(code ?? 1)));
+}
+
+/** Two processes and this one write the same store at the same moment; every row lands once. */
+async function concurrentWriters(target: { sqlitePath?: string; databaseUrl?: string }): Promise<void> {
+  const go = path.join(fs.mkdtempSync(path.join(tmp, 'go-')), 'go');
+  const a = writerProcess(target, 'a-', 300, go);
+  const b = writerProcess(target, 'b-', 300, go);
+  const s = await openResultsStore(target);
+  await new Promise((r) => setTimeout(r, 1500)); // both children open the store meanwhile
+  fs.writeFileSync(go, '');
+  await Promise.all(Array.from({ length: 100 }, (_, i) => s.upsertRun(row(i, { campaignId: 'cc', runKeyId: `parent-${i}` }))));
+  assert.deepEqual(await Promise.all([a, b]), [0, 0]);
+  const keys = [...(await s.completedRunKeys('cc'))];
+  const totals = await s.campaignTotals('cc');
   await s.close();
-  assert.equal(runs.filter((r) => r.runKeyId.startsWith('parent-')).length, 40);
-  assert.equal(runs.filter((r) => r.runKeyId.startsWith('child-')).length, 40);
+  assert.equal(keys.filter((k) => k.startsWith('a-')).length, 300);
+  assert.equal(keys.filter((k) => k.startsWith('b-')).length, 300);
+  assert.equal(keys.filter((k) => k.startsWith('parent-')).length, 100);
+  assert.equal(totals.runs, 700);
+}
+
+test('sqlite store: two processes writing the same file at once lose nothing', async () => {
+  await concurrentWriters({ sqlitePath: path.join(tmp, 'shared.sqlite') });
+});
+
+test('sqlite store: a database from before schema versioning is upgraded; a newer one is refused', async () => {
+  const file = path.join(tmp, 'v1.sqlite');
+  const v1 = new Database(file);
+  for (const sql of MIGRATIONS[0]!.sql) v1.exec(sql);
+  v1.prepare(
+    `INSERT INTO ab_runs VALUES ('old', 'k1', 'chain', 'cost', 0.001, 't1', 1, 0.0002, 1.5, 0, 0, 1, '[]', '2024-01-01')`,
+  ).run();
+  v1.close();
+  const s = await openResultsStore({ sqlitePath: file });
+  const runs = await s.getRuns('old');
+  assert.equal(runs.length, 1, 'the old row survives the upgrade');
+  assert.equal(runs[0]!.error, undefined);
+  await s.upsertRun(row(5, { campaignId: 'old', runKeyId: 'k2', error: { class: 'BadRecord', message: 'line 3: no answer' } }));
+  assert.deepEqual((await s.getRuns('old')).find((r) => r.runKeyId === 'k2')!.error, { class: 'BadRecord', message: 'line 3: no answer' });
+  assert.deepEqual(await s.campaignTotals('old'), { runs: 2, correct: 1, failed: 1, costUsd: 0.0002 + 0.0004 });
+  await s.close();
+  const db = new Database(file);
+  assert.equal(db.prepare('SELECT MAX(version) FROM ab_schema').pluck().get(), SCHEMA_VERSION);
+  db.prepare('UPDATE ab_schema SET version = ?').run(SCHEMA_VERSION + 1);
+  db.close();
+  await assert.rejects(openResultsStore({ sqlitePath: file }), /schema version \d+, newer than this agentbalance understands/);
 });
 
 test('the SQL is one text for both backends: upsert on the (campaign, run key) primary key', () => {
   assert.match(UPSERT_RUN_SQL, /^INSERT INTO ab_runs \(campaign_id, run_key_id, method, budget_kind, budget, task_id, correct,/);
-  assert.match(UPSERT_RUN_SQL, /VALUES \(\$1, \$2, .*\$14\)/);
+  assert.match(UPSERT_RUN_SQL, /VALUES \(\$1, \$2, .*\$16\)/);
   assert.match(
     UPSERT_RUN_SQL,
-    /ON CONFLICT \(campaign_id, run_key_id\) DO UPDATE SET method = excluded\.method, .*finished_at = excluded\.finished_at$/s,
+    /ON CONFLICT \(campaign_id, run_key_id\) DO UPDATE SET method = excluded\.method, .*error_message = excluded\.error_message$/s,
   );
   assert.ok(!/campaign_id = excluded/.test(UPSERT_RUN_SQL));
   assert.ok(SCHEMA_SQL.some((s) => /PRIMARY KEY \(campaign_id, run_key_id\)/.test(s)));
   const p = runParams(row(3));
-  assert.equal(p.length, 14);
+  assert.equal(p.length, 16);
+  assert.deepEqual(p.slice(14), [null, null], 'no error on a finished run');
+  assert.deepEqual(runParams(row(3, { error: { class: 'BadRecord', message: 'x' } })).slice(14), ['BadRecord', 'x']);
   assert.deepEqual(p.slice(0, 7), ['c1', 'chain|cost|0.001|t3', 'chain', 'cost', 0.001, 't3', 0]);
 });
 
-// ---- PostgreSQL: a throwaway local server when the binaries are there, else skipped.
-
-interface PgServer {
-  url: string;
-  stop: () => void;
-}
-
-function startPostgres(): PgServer | undefined {
-  const which = (b: string): boolean => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0;
-  if (!which('initdb') || !which('pg_ctl')) return undefined;
-  const root = process.getuid?.() === 0;
-  if (root && (!which('runuser') || spawnSync('id', ['postgres']).status !== 0)) return undefined;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-pg-'));
-  const asPg = (cmd: string, args: string[]): void => {
-    if (root) execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'ignore' });
-    else execFileSync(cmd, args, { stdio: 'ignore' });
-  };
-  try {
-    if (root) execFileSync('chown', ['postgres', dir]);
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    asPg('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
-    asPg('pg_ctl', [
-      '-D',
-      path.join(dir, 'data'),
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-      '-l',
-      path.join(dir, 'log'),
-      '-w',
-      'start',
-    ]);
-    return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      stop: () => {
-        try {
-          asPg('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'immediate', 'stop']);
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch {
-    fs.rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
+// ---- PostgreSQL: a throwaway local server (test/support/postgres.ts); required in CI.
 
 let pg: PgServer | undefined;
-before(() => {
-  pg = startPostgres();
+before(async () => {
+  pg = await startPostgres();
 });
 after(() => pg?.stop());
 
 test('postgres store meets the same contract (throwaway local server)', async (t) => {
   if (!pg) {
-    t.skip('no local PostgreSQL binaries: only the SQL text is tested');
+    t.skip('no local PostgreSQL binaries (never skipped in CI): only the SQL text is tested');
     return;
   }
   const url = pg.url;
+  await concurrentWriters({ databaseUrl: url });
   await contract(
     () => openResultsStore({ databaseUrl: url }),
     () => openResultsStore({ databaseUrl: url }),
@@ -240,4 +244,19 @@ test('postgres store meets the same contract (throwaway local server)', async (t
     delete process.env.AGENTBALANCE_DATABASE_URL;
   }
   await assert.rejects(openResultsStore({ databaseUrl: 'mysql://x' }), /must be a postgres:\/\/ URL/);
+  // A database created by the first release (no ab_schema) is upgraded in place; a newer one refused.
+  const admin = new Pool({ connectionString: url });
+  await admin.query('CREATE DATABASE ab_old');
+  await admin.end();
+  const oldUrl = url.replace(/\/postgres$/, '/ab_old');
+  const old = new Pool({ connectionString: oldUrl });
+  for (const sql of MIGRATIONS[0]!.sql) await old.query(sql);
+  await old.query(`INSERT INTO ab_runs VALUES ('old', 'k1', 'chain', 'cost', 0.001, 't1', 1, 0.0002, 1.5, 0, 0, 1, '[]', '2024-01-01')`);
+  const up = await openResultsStore({ databaseUrl: oldUrl });
+  assert.equal((await up.getRuns('old')).length, 1);
+  await up.close();
+  assert.equal((await old.query('SELECT MAX(version) AS v FROM ab_schema')).rows[0].v, SCHEMA_VERSION);
+  await old.query('UPDATE ab_schema SET version = $1', [SCHEMA_VERSION + 1]);
+  await old.end();
+  await assert.rejects(openResultsStore({ databaseUrl: oldUrl }), /newer than this agentbalance understands/);
 });
