@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
-import { budgetsOf, parseRunKeyId, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { UNKNOWN_CAMPAIGN_TYPE, budgetsOf, parseRunKeyId, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
 import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
 import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
@@ -10,7 +10,7 @@ import type { Task } from '../core/task';
 import { gradeSync } from '../core/graders';
 import { loadSplits } from './datasets';
 import { loadPool } from './pool-loader';
-import { openResultsStore, type ResultsStore } from './results-store';
+import { openResultsStore, type ResultsStore, type RunError } from './results-store';
 import { buildReport, renderReport, type Report } from './report';
 import { stateDir } from '../infra/paths';
 import { initSeries, setCampaignGauges, type CampaignGaugeRow } from './metrics';
@@ -55,7 +55,7 @@ export async function campaignTasks(spec: CampaignSpec): Promise<{ all: Task[]; 
 async function loadContext(campaignId: string): Promise<CampaignContext> {
   const store = await resultsStore();
   const meta = await store.getCampaign(campaignId);
-  if (!meta) throw new Error(`unknown campaign ${campaignId}`);
+  if (!meta) throw ApplicationFailure.nonRetryable(`unknown campaign ${campaignId} (not in the results store ${store.location})`, UNKNOWN_CAMPAIGN_TYPE);
   const pool = loadPool(meta.spec.pool);
   const { all, train } = await campaignTasks(meta.spec);
   const wanted = new Set(meta.taskIds);
@@ -224,6 +224,29 @@ export async function recordRun(campaignId: string, runKeyId: string, result: Ru
     simulated: result.simulated,
     agents: result.agents,
     finishedAt: new Date().toISOString(),
+  });
+}
+
+/** Stores a run that failed (error class and one-line message); it counts as wrong and `failed`. */
+export async function recordFailedRun(campaignId: string, runKeyId: string, error: RunError): Promise<void> {
+  const key = parseRunKeyId(runKeyId);
+  const store = await resultsStore();
+  await store.upsertRun({
+    campaignId,
+    runKeyId,
+    method: key.method,
+    budgetKind: key.budgetKind,
+    budget: key.budget,
+    taskId: key.taskId,
+    correct: false,
+    costUsd: 0,
+    latencyS: 0,
+    deadlineHit: false,
+    budgetExhausted: false,
+    simulated: (await store.getCampaign(campaignId))?.pool.simulated ?? false,
+    agents: [],
+    finishedAt: new Date().toISOString(),
+    error: { class: error.class.slice(0, 200) || 'Error', message: error.message.split('\n')[0]!.slice(0, 1000) },
   });
 }
 

@@ -302,6 +302,7 @@ export function renderMarkdown(
           'Deadline hit',
           'Budget exhausted',
           'Ungraded',
+          'Failed',
         ],
         pts.map((p) => [
           `\`${esc(p.method)}\``,
@@ -314,8 +315,9 @@ export function renderMarkdown(
           String(p.deadlineHits),
           String(p.budgetExhausted),
           String(p.ungraded),
+          String(p.failed),
         ]),
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
   }

@@ -59,6 +59,7 @@ export const RunRowSchema = z
     agents: z.array(z.looseObject({ id: z.string() })),
     finishedAt: z.string().min(1),
     error: z.object({ class: z.string().min(1).max(200), message: z.string().max(1000) }).nullable().optional(),
+    failed: z.boolean().optional(),
   })
   .strict();
 
@@ -260,7 +261,7 @@ export function runFromRecord(rec: Record<string, unknown>): RunRow {
     agents: JSON.parse(String(rec.agents)) as AgentTrace[],
     finishedAt: String(rec.finished_at),
     ...(rec.error_class !== null && rec.error_class !== undefined
-      ? { error: { class: String(rec.error_class), message: String(rec.error_message ?? '') } }
+      ? { error: { class: String(rec.error_class), message: String(rec.error_message ?? '') }, failed: true }
       : {}),
   };
 }

@@ -33,6 +33,9 @@ export interface RunningWorkers {
 export interface ActivityOverrides {
   callAgent?: typeof callAgent;
   gradeAnswer?: typeof gradeAnswer;
+  /** Tests inject faults into a campaign's runs here. */
+  planRun?: typeof campaignActivities.planRun;
+  recordRun?: typeof campaignActivities.recordRun;
 }
 
 /** The activities of the main queue (grading, campaigns, metrics, designer jobs). */
@@ -43,8 +46,9 @@ export function mainActivities(overrides: ActivityOverrides = {}) {
     callAgent: overrides.callAgent ?? callAgent,
     prepareCampaign: campaignActivities.prepareCampaign,
     nextPendingRuns: campaignActivities.nextPendingRuns,
-    planRun: campaignActivities.planRun,
-    recordRun: campaignActivities.recordRun,
+    planRun: overrides.planRun ?? campaignActivities.planRun,
+    recordRun: overrides.recordRun ?? campaignActivities.recordRun,
+    recordFailedRun: campaignActivities.recordFailedRun,
     samplesAgree: campaignActivities.samplesAgree,
     finalizeCampaign: campaignActivities.finalizeCampaign,
     // Local activities of runMas that book the product metrics (activities/metrics.ts).

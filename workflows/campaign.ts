@@ -1,19 +1,25 @@
 import {
+  ApplicationFailure,
   condition,
   continueAsNew,
+  ContinueAsNew,
   defineQuery,
   defineSignal,
   executeChild,
+  isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
   ParentClosePolicy,
+  WorkflowError,
 } from '@temporalio/workflow';
 import type * as campaignActivities from '../activities/campaign';
 import type { CampaignSpec } from '../core/campaign/spec';
 import type { RunMasResult } from '../core/mas';
 import { MAIN_TASK_QUEUE } from '../core/queues';
+import { UNKNOWN_CAMPAIGN_TYPE } from '../core/campaign/spec';
 import { runMas } from './run-mas';
 
 const acts = proxyActivities<typeof campaignActivities>({
@@ -38,6 +44,8 @@ export interface CampaignProgress {
   done: number;
   running: number;
   correct: number;
+  /** Runs that failed (stored with their error, counted as wrong). */
+  failed: number;
   spentUsd: number;
   paused: boolean;
   cancelled: boolean;
@@ -51,7 +59,7 @@ export interface CampaignArgs {
   /** Child runs per workflow run before continuing as new (default 400; small in tests). */
   runsPerHistory?: number;
   /** Carried over continue-as-new. */
-  carried?: { cursor: number; total: number; done: number; correct: number; spentUsd: number };
+  carried?: { cursor: number; total: number; done: number; correct: number; spentUsd: number; failed?: number };
 }
 
 export interface CampaignSummary extends CampaignProgress {
@@ -65,6 +73,29 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
 
+/**
+ * Failure handling (issue #11): a child run that fails for any reason is stored as a failed run and
+ * counted; the campaign goes on. No child promise is left to reject unhandled. Only a campaign-level
+ * fault (the store unreachable, the dataset gone) stops the campaign, as a workflow failure with one
+ * line; running the same command again resumes it (the store decides what is done).
+ */
+export const CAMPAIGN_FAILURES_PATCH = 'agentbalance-campaign-failures-v1';
+/** ApplicationFailure type of a fault that stops a campaign (its message is the one line shown). */
+export const CAMPAIGN_FAULT_TYPE = 'CampaignFault';
+
+/** The failure's class (innermost Temporal failure type or error name) and a one-line message. */
+export function describeRunFailure(err: unknown): { class: string; message: string } {
+  let cls = 'Error';
+  let message = '';
+  for (let e: unknown = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    const type = e instanceof ApplicationFailure ? e.type : undefined;
+    cls = type ?? (e.name && e.name !== 'Error' ? e.name : cls);
+    if (e.message) message = e.message;
+  }
+  if (!(err instanceof Error)) message = String(err);
+  return { class: cls.slice(0, 200), message: (message.split('\n')[0] ?? '').slice(0, 300) };
+}
+
 /** Runs at most this many child runs per workflow run before continuing as new (bounded history). */
 const RUNS_PER_HISTORY = 400;
 const BATCH = 50;
@@ -75,6 +106,19 @@ const BATCH = 50;
  * and each run's result is upserted by its key, so crashes neither lose nor duplicate work.
  */
 export async function campaign(args: CampaignArgs): Promise<CampaignSummary> {
+  try {
+    return await campaignBody(args);
+  } catch (err) {
+    // An unexpected error in workflow code fails the campaign with one line instead of failing its
+    // workflow task forever; the same command starts it again and resumes from the store.
+    if (isCancellation(err) || err instanceof ApplicationFailure || !(err instanceof Error)) throw err;
+    // Continue-as-new, and determinism errors (a fixed worker must be able to replay), pass through.
+    if (err instanceof ContinueAsNew || err instanceof WorkflowError) throw err;
+    throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId}: ${err.name}: ${err.message.split('\n')[0]}`, CAMPAIGN_FAULT_TYPE);
+  }
+}
+
+async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
   const { campaignId, spec } = args;
   const p: CampaignProgress = {
     campaignId,
@@ -82,6 +126,7 @@ export async function campaign(args: CampaignArgs): Promise<CampaignSummary> {
     done: args.carried?.done ?? 0,
     running: 0,
     correct: args.carried?.correct ?? 0,
+    failed: args.carried?.failed ?? 0,
     spentUsd: args.carried?.spentUsd ?? 0,
     paused: false,
     cancelled: false,
@@ -98,18 +143,22 @@ export async function campaign(args: CampaignArgs): Promise<CampaignSummary> {
     p.total = prepared.totalRuns;
     p.done = prepared.alreadyDone;
     p.correct = prepared.alreadyCorrect;
+    p.failed = prepared.alreadyFailed ?? 0;
     p.spentUsd = prepared.alreadySpentUsd;
   }
+  const contained = patched(CAMPAIGN_FAILURES_PATCH);
+  /** A campaign-level fault seen by a run's bookkeeping: stops starting runs, then fails the campaign. */
+  let fault: string | undefined;
 
   let startedHere = 0;
   const inflight = new Set<Promise<void>>();
   for (;;) {
-    if (p.cancelled) break;
+    if (p.cancelled || fault) break;
     const batch = await acts.nextPendingRuns(campaignId, cursor, BATCH);
     if (batch.length === 0) break;
     for (const item of batch) {
-      await condition(() => p.cancelled || (!p.paused && p.running < spec.concurrency));
-      if (p.cancelled) break;
+      await condition(() => p.cancelled || fault !== undefined || (!p.paused && p.running < spec.concurrency));
+      if (p.cancelled || fault) break;
       p.running++;
       startedHere++;
       const job = (async () => {
@@ -122,28 +171,44 @@ export async function campaign(args: CampaignArgs): Promise<CampaignSummary> {
           });
           p.done++;
           if (res.correct) p.correct++;
+          if (res.failed) p.failed++;
           p.spentUsd += res.costUsd;
+        } catch (err) {
+          if (!contained) throw err;
+          // The child itself failed (its store write, a timeout, a termination): store it as failed.
+          try {
+            await local.recordFailedRun(campaignId, item.runKeyId, describeRunFailure(err));
+            p.done++;
+            p.failed++;
+          } catch (storeErr) {
+            fault ??= `cannot record run ${item.runKeyId}: ${describeRunFailure(storeErr).message}`;
+          }
         } finally {
           p.running--;
         }
       })();
       inflight.add(job);
-      void job.finally(() => inflight.delete(job));
+      // Settled either way; the job's own rejection (only before the patch) is seen by Promise.all.
+      void job.then(
+        () => inflight.delete(job),
+        () => inflight.delete(job),
+      );
       cursor = item.index + 1;
     }
     if (startedHere >= (args.runsPerHistory ?? RUNS_PER_HISTORY) || workflowInfo().continueAsNewSuggested) {
       await Promise.all(inflight);
-      if (!p.cancelled) {
+      if (!p.cancelled && !fault) {
         await continueAsNew<typeof campaign>({
           campaignId,
           spec,
           ...(args.runsPerHistory !== undefined ? { runsPerHistory: args.runsPerHistory } : {}),
-          carried: { cursor, total: p.total, done: p.done, correct: p.correct, spentUsd: p.spentUsd },
+          carried: { cursor, total: p.total, done: p.done, correct: p.correct, spentUsd: p.spentUsd, ...(contained ? { failed: p.failed } : {}) },
         });
       }
     }
   }
   await Promise.all(inflight);
+  if (fault) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} stopped: ${fault}; run the same command again to resume`, CAMPAIGN_FAULT_TYPE);
   const fin = await acts.finalizeCampaign(campaignId);
   p.finished = true;
   p.reportDir = fin.reportDir;
@@ -156,17 +221,31 @@ export interface CampaignRunArgs {
 }
 
 /** One (method, budget, query) of a campaign: plan the MAS, run it, store the result. */
-export async function campaignRun(args: CampaignRunArgs): Promise<{ correct: boolean; costUsd: number }> {
-  const plan = await local.planRun(args.campaignId, args.runKeyId);
+export async function campaignRun(args: CampaignRunArgs): Promise<{ correct: boolean; costUsd: number; failed?: boolean }> {
+  if (!patched(CAMPAIGN_FAILURES_PATCH)) {
+    const result = await planAndRun(args);
+    await local.recordRun(args.campaignId, args.runKeyId, result);
+    return { correct: result.correct === true, costUsd: result.costUsd };
+  }
   let result: RunMasResult;
-  if (plan.cascade) {
-    // FrugalGPT-style: stop at the first stage whose two samples agree (or the last stage).
-    result = await runCascade(plan.cascade);
-  } else {
-    result = await runMas(plan.input);
+  try {
+    result = await planAndRun(args);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const failure = describeRunFailure(err);
+    // A run of a campaign the store does not know cannot be recorded: fail this child cleanly.
+    if (failure.class === UNKNOWN_CAMPAIGN_TYPE) throw ApplicationFailure.nonRetryable(failure.message, UNKNOWN_CAMPAIGN_TYPE);
+    await local.recordFailedRun(args.campaignId, args.runKeyId, failure);
+    return { correct: false, costUsd: 0, failed: true };
   }
   await local.recordRun(args.campaignId, args.runKeyId, result);
   return { correct: result.correct === true, costUsd: result.costUsd };
+}
+
+async function planAndRun(args: CampaignRunArgs): Promise<RunMasResult> {
+  const plan = await local.planRun(args.campaignId, args.runKeyId);
+  // FrugalGPT-style cascade: stop at the first stage whose two samples agree (or the last stage).
+  return plan.cascade ? runCascade(plan.cascade) : runMas(plan.input);
 }
 
 async function runCascade(c: NonNullable<campaignActivities.PlannedRun['cascade']>): Promise<RunMasResult> {

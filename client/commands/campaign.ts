@@ -165,10 +165,10 @@ function failureChain(err: unknown): string {
 export function printSummary(s: CampaignSummary, json: boolean): void {
   if (json) {
     const curvesFile = s.reportFiles.json;
-    console.log(JSON.stringify({ campaignId: s.campaignId, simulated: s.simulated, auc: s.auc, curves: curvesOf(curvesFile), report: s.reportFiles, done: s.done, total: s.total }));
+    console.log(JSON.stringify({ campaignId: s.campaignId, simulated: s.simulated, auc: s.auc, curves: curvesOf(curvesFile), report: s.reportFiles, done: s.done, failed: s.failed ?? 0, total: s.total }));
     return;
   }
-  console.log(`${s.simulated ? 'SIMULATED — ' : ''}campaign ${s.campaignId}: ${s.done}/${s.total} runs, accuracy ${s.done ? ((100 * s.correct) / s.done).toFixed(1) : '-'}%, spent ${usd(s.spentUsd)}`);
+  console.log(`${s.simulated ? 'SIMULATED — ' : ''}campaign ${s.campaignId}: ${s.done}/${s.total} runs${s.failed ? ` (${s.failed} failed, stored with their error)` : ''}, accuracy ${s.done ? ((100 * s.correct) / s.done).toFixed(1) : '-'}%, spent ${usd(s.spentUsd)}`);
   for (const [kind, byMethod] of Object.entries(s.auc)) {
     const ranked = Object.entries(byMethod).sort((a, b) => b[1] - a[1]);
     console.log(`${kind}-AUC: ${ranked.map(([m, v]) => `${m} ${v.toFixed(3)}`).join(' · ')}`);

@@ -29,6 +29,8 @@ export interface RunOutcome {
   latencyS: number;
   deadlineHit: boolean;
   budgetExhausted: boolean;
+  /** The run failed (stored with its error): counts as wrong, and as `failed`; not in cost/latency stats. */
+  failed?: boolean;
 }
 
 export interface Stat3 {
@@ -44,6 +46,8 @@ export interface PointMetrics {
   n: number;
   correct: number;
   ungraded: number;
+  /** Runs that failed (error stored instead of a result). */
+  failed: number;
   accuracy: number;
   cost: Stat3;
   latency: Stat3;
@@ -237,9 +241,10 @@ export function pointMetrics(rows: readonly RunOutcome[]): PointMetrics {
     n,
     correct,
     ungraded: rows.filter((r) => r.correct === null).length,
+    failed: rows.filter((r) => r.failed === true).length,
     accuracy: correct / n,
-    cost: stat3(rows.map((r) => r.costUsd)),
-    latency: stat3(rows.map((r) => r.latencyS)),
+    cost: stat3(rows.filter((r) => r.failed !== true).map((r) => r.costUsd)),
+    latency: stat3(rows.filter((r) => r.failed !== true).map((r) => r.latencyS)),
     violations,
     violationRate: violations / n,
     deadlineHits: rows.filter((r) => r.deadlineHit).length,

@@ -210,3 +210,6 @@ export const CampaignMetaSchema = z
   .strict();
 export type CampaignMeta = z.infer<typeof CampaignMetaSchema>;
 export type CampaignMetaInput = z.input<typeof CampaignMetaSchema>;
+
+/** ApplicationFailure type raised for a run of a campaign the results store does not know. */
+export const UNKNOWN_CAMPAIGN_TYPE = 'UnknownCampaign';

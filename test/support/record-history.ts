@@ -1,30 +1,62 @@
-// Records a runMas history for the replay test: `node --import tsx test/support/record-history.ts [file]`
-// (default run-mas-history.json, in test/fixtures/). Record a new file for each versioned change to
-// the workflow's command sequence; keep the old ones, they prove older histories still replay.
-import { writeFileSync } from 'node:fs';
+// Records workflow histories for the replay tests, in test/fixtures/:
+//   node --import tsx test/support/record-history.ts [FILE.json]   a runMas history (default run-mas-history.json)
+//   node --import tsx test/support/record-history.ts campaign|profile
+// Record a new file for each versioned change to a workflow's command sequence; keep the old ones,
+// they prove older histories still replay.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+
+const STATE = mkdtempSync(path.join(os.tmpdir(), 'ab-record-'));
+process.env.AGENTBALANCE_STATE_DIR = STATE;
+
 import { findOrInstallTemporalCli } from '../../infra/temporal-cli';
 import { makeCallAgent } from '../../activities/call-agent';
+import { resultsStore } from '../../activities/campaign';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../../workers/worker';
 import { ScriptedProvider } from './scripted-provider';
 import { startTestTemporal } from './temporal';
-import { REPLAY_INPUT } from '../fixtures/replay-input';
+import { REPLAY_INPUT, REPLAY_CAMPAIGN } from '../fixtures/replay-input';
 
-async function main(): Promise<void> {
+async function main(which: string): Promise<void> {
   const env = await startTestTemporal();
   const provider = new ScriptedProvider();
-  const workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' }, env.nativeConnection, {
-    callAgent: makeCallAgent(() => provider),
-  });
-  const handle = await env.client.workflow.start('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'replay-fixture', args: [REPLAY_INPUT] });
-  await handle.result();
-  // The CLI's JSON export is the format Worker.runReplayHistory documents.
-  const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', 'replay-fixture', '--address', env.address, '--output', 'json']);
-  writeFileSync(path.join(__dirname, '../fixtures', process.argv[2] ?? 'run-mas-history.json'), json);
+  // The campaign uses the simulated pool (seeded); runMas the scripted provider.
+  const workers = await startWorkers(
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' },
+    env.nativeConnection,
+    which === 'campaign' ? {} : { callAgent: makeCallAgent(() => provider) },
+  );
+  const show = (id: string, file: string): void => {
+    // The CLI's JSON export is the format Worker.runReplayHistory documents.
+    const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', id, '--address', env.address, '--output', 'json']);
+    writeFileSync(path.join(__dirname, '../fixtures', file), json);
+  };
+  if (which === 'profile') {
+    // Keyed profiling: one query per backbone, continue-as-new after 8 calls.
+    const args = { pool: 'sim-14', benchmark: 'sample-math', seed: '0', limit: 1, concurrency: 4, profileId: 'profile-replay-fixture', runsPerHistory: 8 };
+    const handle = await env.client.workflow.start('profilePool', { taskQueue: MAIN_TASK_QUEUE, workflowId: args.profileId, args: [args] });
+    await handle.result();
+    const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', args.profileId, '--run-id', handle.firstExecutionRunId, '--address', env.address, '--output', 'json']);
+    writeFileSync(path.join(__dirname, '../fixtures/profile-history.json'), json);
+    show(`${args.profileId}.0`, 'profile-call-history.json');
+  } else if (which === 'campaign') {
+    const { campaignId } = REPLAY_CAMPAIGN;
+    const handle = await env.client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [REPLAY_CAMPAIGN] });
+    await handle.result();
+    show(campaignId, 'campaign-history.json');
+    const [first] = await (await resultsStore()).getRuns(campaignId, { agents: false });
+    show(`${campaignId}.${first!.runKeyId}`, 'campaign-run-history.json');
+  } else {
+    const handle = await env.client.workflow.start('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'replay-fixture', args: [REPLAY_INPUT] });
+    await handle.result();
+    show('replay-fixture', which.endsWith('.json') ? which : 'run-mas-history.json');
+  }
   await workers.shutdown();
   await env.teardown();
+  rmSync(STATE, { recursive: true, force: true });
 }
 
-void main();
+void main(process.argv[2] ?? 'run-mas');

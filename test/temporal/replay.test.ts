@@ -30,3 +30,22 @@ test('a runMas history with simulated calls as local activities (time factor 0, 
   assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
 });
+
+// The campaign workflow and one of its runs, recorded with the current code and with the code from
+// before the failure-handling patch (agentbalance-campaign-failures-v1), and keyed profiling
+// (agentbalance-profile-keys-v1) with its continue-as-new: all must replay.
+for (const [file, id] of [
+  ['campaign-history.json', 'c-replay-fixture'],
+  ['campaign-run-history.json', 'c-replay-fixture.run'],
+  ['campaign-history-prepatch.json', 'c-replay-prepatch'],
+  ['campaign-run-history-prepatch.json', 'c-replay-prepatch.run'],
+  ['profile-history.json', 'profile-replay-fixture'],
+  ['profile-call-history.json', 'profile-replay-fixture.0'],
+] as const) {
+  test(`a recorded campaign history (${file}) replays deterministically`, async () => {
+    installRuntime({ logLevel: 'ERROR' });
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures', file), 'utf8')) as unknown);
+    assert.ok((history.events ?? []).length > 5, 'fixture holds a real history');
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, id);
+  });
+}
