@@ -5,6 +5,9 @@ import { UNKNOWN_CAMPAIGN_TYPE, budgetsOf, parseRunKeyId, resolveMethods, runKey
 import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
 import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
+import type { Backbone } from '../core/pool';
+import type { BenchmarkId } from '../core/domain';
+import { CALIBRATION_PROXY } from '../core/sim-calibration';
 import { decisionRole, rolesFor } from '../core/roles';
 import type { Task } from '../core/task';
 import { gradeSync } from '../core/graders';
@@ -159,6 +162,20 @@ function sampled(stage: MasSpec, k: number): MasSpec {
   return { agents, edges: [], decision: agents[k - 1]!.id };
 }
 
+/**
+ * A backbone as a run needs it (issue #11, Temporal footprint): every run's input is stored in its
+ * history, so the pool file's provenance (sources, notes, other benchmarks' cited scores) stays
+ * out; the simulated pool reads only this benchmark's cited accuracy (or its proxy's).
+ */
+export function leanBackbone(b: Backbone, benchmark: BenchmarkId): Backbone {
+  const key = CALIBRATION_PROXY[benchmark] ?? benchmark;
+  const cited = b.citedAccuracy?.[key];
+  const { sources: _sources, citedAccuracy: _cited, ...rest } = b;
+  void _sources;
+  void _cited;
+  return { ...rest, ...(cited ? { citedAccuracy: { [key]: { value: cited.value, derived: cited.derived } } } : {}) };
+}
+
 /** Plans one run: the method's MAS for this query and budget, resolved into a runMas input. */
 export async function planRun(campaignId: string, runKeyId: string): Promise<PlannedRun> {
   const ctx = await context(campaignId);
@@ -179,7 +196,7 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     ...(ctx.pluginAssigner ? { pluginAssigner: ctx.pluginAssigner } : {}),
   };
   const plan = planMethod(key.method, mctx);
-  const byId = new Map(ctx.pool.backbones.map((b) => [b.id, b]));
+  const byId = new Map(ctx.pool.backbones.map((b) => [b.id, leanBackbone(b, task.benchmark)]));
   const simulation = {
     timeFactor: ctx.meta.spec.simulation?.timeFactor ?? 0,
     rate429: ctx.meta.spec.simulation?.rate429 ?? 0,

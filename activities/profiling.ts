@@ -110,7 +110,7 @@ export function fitPoolProfile(input: FitPoolProfileInput): { profile: PoolProfi
     const pb = profiledFromBackbone(b);
     const mine = obs.filter((o) => o.backbone === b.id);
     if (mine.length >= opt.minLatencyObservations) {
-      const fit = fitLatencyModel(mine.map((o) => ({ nIn: o.inputTokens, nOut: o.outputTokens, seconds: o.latencyS })));
+      const fit = fitLatencyModel(mine.map((o) => ({ nIn: o.inputTokens, nOut: o.outputTokens, seconds: o.latencyS })), b.latency);
       pb.latency = fit.model;
       pb.latencyFit = { n: fit.n, rmseS: fit.rmseS };
       latencyRmseS[b.id] = fit.rmseS;

@@ -84,9 +84,33 @@ export interface ResultsStore {
   campaignTotals(campaignId: string): Promise<CampaignTotals>;
   saveCampaign(meta: CampaignMeta): Promise<void>;
   getCampaign(id: string): Promise<CampaignMeta | undefined>;
+  upsertProfileObservation(profileId: string, obs: ProfileObservationRow): Promise<void>;
+  /** Stored observation keys of a profiling job (only those in `among`, when given). */
+  profileObservationKeys(profileId: string, among?: readonly string[]): Promise<Set<string>>;
+  getProfileObservations(profileId: string): Promise<ProfileObservationRow[]>;
   /** Every campaign, oldest first. */
   listCampaigns(): Promise<CampaignListing[]>;
   close(): Promise<void>;
+}
+
+/** One profiling call's outcome, keyed `backbone|item`. */
+export interface ProfileObservationRow {
+  key: string;
+  correct: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  latencyS: number;
+}
+
+const UPSERT_PROFILE_OBS_SQL = `INSERT INTO ab_profile_obs (profile_id, obs_key, correct, input_tokens, output_tokens, latency_s) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (profile_id, obs_key) DO UPDATE SET correct = excluded.correct, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, latency_s = excluded.latency_s`;
+const SELECT_PROFILE_OBS_SQL = `SELECT obs_key, correct, input_tokens, output_tokens, latency_s FROM ab_profile_obs WHERE profile_id = $1 ORDER BY obs_key`;
+
+function profileObsParams(profileId: string, o: ProfileObservationRow): SqlValue[] {
+  return [profileId, o.key, o.correct ? 1 : 0, Math.round(num(o.inputTokens)), Math.round(num(o.outputTokens)), num(o.latencyS)];
+}
+function profileObsFrom(r: Record<string, unknown>): ProfileObservationRow {
+  return { key: String(r.obs_key), correct: num(r.correct) !== 0, inputTokens: num(r.input_tokens), outputTokens: num(r.output_tokens), latencyS: num(r.latency_s) };
 }
 
 export interface CampaignTotals {
@@ -166,6 +190,21 @@ export const MIGRATIONS: readonly { version: number; sql: readonly string[] }[] 
     sql: [
       `ALTER TABLE ab_runs ADD COLUMN error_class TEXT`,
       `ALTER TABLE ab_runs ADD COLUMN error_message TEXT`,
+    ],
+  },
+  {
+    // Profiling calls, one row per (profile, backbone|item): the profile workflow's source of truth.
+    version: 3,
+    sql: [
+      `CREATE TABLE IF NOT EXISTS ab_profile_obs (
+  profile_id TEXT NOT NULL,
+  obs_key TEXT NOT NULL,
+  correct INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  latency_s DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (profile_id, obs_key)
+)`,
     ],
   },
 ];
@@ -371,6 +410,23 @@ export class SqliteResultsStore implements ResultsStore {
     });
   }
 
+  upsertProfileObservation(profileId: string, obs: ProfileObservationRow): Promise<void> {
+    return this.run(() => void this.db.prepare(toSqlite(UPSERT_PROFILE_OBS_SQL)).run(profileObsParams(profileId, obs)));
+  }
+
+  profileObservationKeys(profileId: string, among?: readonly string[]): Promise<Set<string>> {
+    return this.run(() => {
+      if (among === undefined)
+        return new Set(this.db.prepare('SELECT obs_key FROM ab_profile_obs WHERE profile_id = ?').pluck().all(profileId) as string[]);
+      const st = this.db.prepare('SELECT 1 FROM ab_profile_obs WHERE profile_id = ? AND obs_key = ?').pluck();
+      return new Set(among.filter((k) => st.get(profileId, k) !== undefined));
+    });
+  }
+
+  getProfileObservations(profileId: string): Promise<ProfileObservationRow[]> {
+    return this.run(() => (this.db.prepare(toSqlite(SELECT_PROFILE_OBS_SQL)).all(profileId) as Record<string, unknown>[]).map(profileObsFrom));
+  }
+
   listCampaigns(): Promise<CampaignListing[]> {
     return this.run(() =>
       (this.db.prepare(LIST_CAMPAIGNS_SQL).all() as Record<string, unknown>[]).map((r) => ({ meta: parseMeta(r.meta), runs: num(r.runs) })),
@@ -524,6 +580,23 @@ export class PostgresResultsStore implements ResultsStore {
   async getCampaign(id: string): Promise<CampaignMeta | undefined> {
     const r = (await this.rows(SELECT_CAMPAIGN_SQL, [id]))[0];
     return r ? parseMeta(r.meta) : undefined;
+  }
+
+  async upsertProfileObservation(profileId: string, obs: ProfileObservationRow): Promise<void> {
+    await this.rows(UPSERT_PROFILE_OBS_SQL, profileObsParams(profileId, obs));
+  }
+
+  async profileObservationKeys(profileId: string, among?: readonly string[]): Promise<Set<string>> {
+    if (this.closed) throw new Error('results store is closed');
+    const rows =
+      among === undefined
+        ? await this.rows('SELECT obs_key FROM ab_profile_obs WHERE profile_id = $1', [profileId])
+        : ((await this.pool.query('SELECT obs_key FROM ab_profile_obs WHERE profile_id = $1 AND obs_key = ANY($2::text[])', [profileId, [...among]])).rows as Record<string, unknown>[]);
+    return new Set(rows.map((r) => String(r.obs_key)));
+  }
+
+  async getProfileObservations(profileId: string): Promise<ProfileObservationRow[]> {
+    return (await this.rows(SELECT_PROFILE_OBS_SQL, [profileId])).map(profileObsFrom);
   }
 
   async listCampaigns(): Promise<CampaignListing[]> {

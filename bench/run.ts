@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const benches = ['engine.ts', 'designer.ts', 'hops.ts', 'gateway.ts', 'local-engine.ts'];
+const benches = ['engine.ts', 'designer.ts', 'hops.ts', 'scale.ts', 'gateway.ts', 'local-engine.ts'];
 let failed = 0;
 for (const b of benches) {
   console.log(`== bench/${b}`);

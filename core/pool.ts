@@ -48,6 +48,8 @@ export const BackboneSchema = z.object({
   apiKeyEnv: z.string().optional(),
   /** The endpoint takes no API key (a model server on this machine): no variable is read or required. */
   noApiKey: z.boolean().optional(),
+  /** Calls in flight to this backbone while profiling (default 1 for an endpoint on this machine). */
+  maxConcurrency: z.number().int().positive().optional(),
   priceInPerMTok: z.number().nonnegative(),
   priceOutPerMTok: z.number().nonnegative(),
   latency: LatencyModelSchema,
@@ -61,6 +63,9 @@ export const BackboneSchema = z.object({
   sources: z.array(z.string()).optional(),
 });
 export type Backbone = z.infer<typeof BackboneSchema>;
+
+/** Profiling calls in flight overall by default (endpoints on this machine get 1 per backbone). */
+export const DEFAULT_PROFILE_CONCURRENCY = 16;
 
 /** The subset of a backbone the workflow needs: pricing and latency for the ledger and deadline. */
 export type BackboneEconomics = Pick<

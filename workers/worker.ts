@@ -55,6 +55,11 @@ export function mainActivities(overrides: ActivityOverrides = {}) {
     runStarted,
     observeRun,
     planProfiling: designerJobs.planProfiling,
+    planProfilingKeys: designerJobs.planProfilingKeys,
+    pendingProfileCalls: designerJobs.pendingProfileCalls,
+    planProfileCall: designerJobs.planProfileCall,
+    recordProfileCall: designerJobs.recordProfileCall,
+    fitStoredProfile: designerJobs.fitStoredProfile,
     fitAndSaveProfile: designerJobs.fitAndSaveProfile,
     trainDesignerJob: designerJobs.trainDesignerJob,
   };

@@ -238,8 +238,14 @@ export async function campaignRun(args: CampaignRunArgs): Promise<{ correct: boo
     await local.recordFailedRun(args.campaignId, args.runKeyId, failure);
     return { correct: false, costUsd: 0, failed: true };
   }
-  await local.recordRun(args.campaignId, args.runKeyId, result);
+  // The store keeps agent texts truncated anyway: cut them before they enter the history again.
+  await local.recordRun(args.campaignId, args.runKeyId, { ...result, agents: result.agents.map(trimText) });
   return { correct: result.correct === true, costUsd: result.costUsd };
+}
+
+const STORED_TEXT_CHARS = 500;
+function trimText(a: RunMasResult['agents'][number]): RunMasResult['agents'][number] {
+  return a.text !== undefined && a.text.length > STORED_TEXT_CHARS ? { ...a, text: `${a.text.slice(0, STORED_TEXT_CHARS)}…` } : a;
 }
 
 async function planAndRun(args: CampaignRunArgs): Promise<RunMasResult> {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { lazy } from '../lazy';
-import cliProgress from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { BenchmarkIdSchema } from '../../core/domain';
@@ -14,7 +13,7 @@ import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign
 import { UserError } from '../errors';
 import { nonNegativeDecimal, parseFlags, positiveInt, positiveList, rate } from '../options';
 import { emptySplitMessage } from './designer';
-import { pollProgress } from '../progress';
+import { failureChain, pollProgress, progressReporter } from '../progress';
 
 const CampaignOptionsSchema = z.object({
   benchmark: BenchmarkIdSchema,
@@ -94,7 +93,7 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): 
   return withTemporal(
     async ({ client }) => {
       await startOrAttach(client, campaignId, spec, say);
-      return follow(client, campaignId, opts.json);
+      return follow(client, campaignId);
     },
     {
       log: say,
@@ -122,44 +121,24 @@ async function startOrAttach(client: Client, campaignId: string, spec: CampaignS
   }
 }
 
-async function follow(client: Client, campaignId: string, json: boolean): Promise<CampaignSummary> {
+async function follow(client: Client, campaignId: string): Promise<CampaignSummary> {
   const handle = client.workflow.getHandle(campaignId);
-  const bar = json
-    ? undefined
-    : new cliProgress.SingleBar(
-        { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | accuracy {acc} | spent {spent}{state}', hideCursor: true, etaBuffer: 50 },
-        cliProgress.Presets.shades_classic,
-      );
-  let started = false;
+  // Progress always goes to stderr (also with --json, whose stdout holds only the result).
+  const progress = progressReporter('campaign', 'runs');
   const poll = pollProgress<CampaignProgress>(handle, (p) => {
-    if (!bar || p.total === 0) return;
-    const payload = { acc: p.done ? `${((100 * p.correct) / p.done).toFixed(1)}%` : '-', spent: usd(p.spentUsd), state: p.paused ? ' | paused' : '' };
-    if (!started) {
-      bar.start(p.total, p.done, payload);
-      started = true;
-    } else bar.update(p.done, payload);
+    const acc = p.done ? `${((100 * p.correct) / p.done).toFixed(1)}%` : '-';
+    progress.update(p.done, p.total, `accuracy ${acc} | spent ${usd(p.spentUsd)}${p.failed ? ` | ${p.failed} failed` : ''}${p.paused ? ' | paused' : ''}`);
   });
   try {
     const summary = (await handle.result().catch((err: unknown) => {
       throw new Error(`campaign ${campaignId} failed: ${failureChain(err)}`);
     })) as CampaignSummary;
-    if (bar && started) {
-      bar.update(summary.done);
-      bar.stop();
-    }
+    progress.update(summary.done, summary.total);
     return summary;
   } finally {
     await poll.stop();
+    progress.stop();
   }
-}
-
-/** The innermost useful messages of a Temporal failure chain, on one line. */
-function failureChain(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
-    if (e.message && !/^(Workflow execution failed|Activity task failed)$/.test(e.message)) parts.push(e.message.split('\n')[0]!);
-  }
-  return parts.join(': ') || String(err);
 }
 
 export function printSummary(s: CampaignSummary, json: boolean): void {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { lazy } from '../lazy';
-import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { BenchmarkIdSchema } from '../../core/domain';
 import { DEFAULT_POOL } from '../../core/pool-file';
@@ -8,14 +7,17 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { loadBenchmark, loadSplits } from '../../activities/datasets';
 import { decisionRole, rolesFor } from '../../core/roles';
 import { loadPool } from '../../activities/pool-loader';
-import type { DesignerJobArgs } from '../../activities/designer-jobs';
+import type { DesignerJobArgs, fitStoredProfile, ProfileJobArgs } from '../../activities/designer-jobs';
+import { DEFAULT_PROFILE_CONCURRENCY } from '../../core/pool';
+import type { ProfilingProgress } from '../../workflows/designer';
+import { createHash } from 'node:crypto';
 import { BAND_CENTER, selectPool, type DifficultyBand } from '../../core/designer/selection';
 import { BENCHMARK_DOMAIN } from '../../core/domain';
 import { UserError } from '../errors';
 import { parseFlags, positiveInt } from '../options';
 import { reportSkipped } from '../run-input';
 import { setDesignHook } from './run';
-import { pollProgress } from '../progress';
+import { failureChain, pollProgress, progressReporter } from '../progress';
 
 const JobOptionsSchema = z.object({
   pool: z.string().default(DEFAULT_POOL),
@@ -65,6 +67,31 @@ export function emptySplitMessage(benchmark: string, records: number, split: 'pr
   return `${benchmark}: the dataset has ${records} usable record(s) and none falls in its ${split} split (${share} of the records, by a seeded hash); ${need}: give a dataset of 10 or more records${split === 'train' ? ', or pass --spec FILE to run your own MAS' : ''}`;
 }
 
+const ProfileOptionsSchema = z.object({
+  concurrency: positiveInt().default(DEFAULT_PROFILE_CONCURRENCY),
+  concurrencyPerBackbone: positiveInt().optional(),
+});
+
+/** Profiling job arguments with the deterministic id of (pool, benchmark, data, limit, seed): a rerun reattaches. */
+async function profileArgs(raw: Record<string, unknown>): Promise<ProfileJobArgs> {
+  const { concurrency, concurrencyPerBackbone, ...rest } = raw;
+  const o = parseFlags(ProfileOptionsSchema, { concurrency, concurrencyPerBackbone });
+  const base = await jobArgs(rest, 'profile');
+  const limit = base.limit ?? 40;
+  const pool = loadPool(base.pool);
+  const tag = createHash('sha256')
+    .update(JSON.stringify([pool.name, pool.backbones.map((b) => b.id), base.datasetPath ?? null]))
+    .digest('hex')
+    .slice(0, 8);
+  return {
+    ...base,
+    limit,
+    profileId: `profile-${base.pool.replace(/[^\w.-]/g, '_').slice(-40)}-${base.benchmark}-l${limit}-s${base.seed.replace(/[^\w.-]/g, '_').slice(0, 20)}-${tag}`,
+    concurrency: o.concurrency,
+    ...(o.concurrencyPerBackbone !== undefined ? { perBackbone: o.concurrencyPerBackbone } : {}),
+  };
+}
+
 export function registerDesignerCommands(program: Command): void {
   program
     .command('profile')
@@ -74,29 +101,37 @@ export function registerDesignerCommands(program: Command): void {
     .option('--data <path>', 'benchmark file or folder')
     .option('--limit <n>', 'profile-split queries per backbone', '40')
     .option('--seed <s>', 'split seed', '0')
+    .option('--concurrency <n>', 'profiling calls in flight overall', String(DEFAULT_PROFILE_CONCURRENCY))
+    .option('--concurrency-per-backbone <n>', "calls in flight per backbone (default: the pool file's maxConcurrency; 1 for endpoints on this machine)")
     .option('--skip-bad-records', 'skip (and count) malformed dataset records')
     .action(async (raw: Record<string, unknown>) => {
-      const args = await jobArgs(raw, 'profile');
+      const args = await profileArgs(raw);
       const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
+      const { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } = lazy<typeof import('@temporalio/client')>('@temporalio/client', __filename);
       const res = await withTemporal(async ({ client }) => {
-        const handle = await client.workflow.start('profilePool', {
-          taskQueue: MAIN_TASK_QUEUE,
-          workflowId: `profile-${args.pool.replace(/[^\w.-]/g, '_')}-${args.benchmark}-${args.seed}-${Date.now().toString(36)}`,
-          args: [args],
-        });
-        const bar = new cliProgress.SingleBar({ format: ' profiling {bar} {value}/{total} calls | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic);
-        let started = false;
-        const poll = pollProgress<{ done: number; total: number }>(handle, (p) => {
-          if (!started && p.total) {
-            bar.start(p.total, p.done);
-            started = true;
-          } else if (started) bar.update(p.done);
-        });
+        let handle;
         try {
-          return await handle.result();
+          handle = await client.workflow.start('profilePool', {
+            taskQueue: MAIN_TASK_QUEUE,
+            workflowId: args.profileId,
+            args: [args],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          });
+          process.stderr.write(`agentbalance: profiling ${args.profileId}\n`);
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          process.stderr.write(`agentbalance: reattached to the running profiling ${args.profileId}\n`);
+          handle = client.workflow.getHandle(args.profileId);
+        }
+        const progress = progressReporter('profiling', 'calls');
+        const poll = pollProgress<ProfilingProgress>(handle, (p) => progress.update(p.done + (p.failed ?? 0), p.total, p.failed ? `${p.failed} failed` : undefined));
+        try {
+          return (await handle.result().catch((err: unknown) => {
+            throw new Error(`profiling ${args.profileId} failed: ${failureChain(err)}`);
+          })) as Awaited<ReturnType<typeof fitStoredProfile>>;
         } finally {
           await poll.stop();
-          if (started) bar.stop();
+          progress.stop();
         }
       });
       console.log(`pool profile saved: ${res.file}`);
@@ -123,8 +158,7 @@ export function registerDesignerCommands(program: Command): void {
           args: [args],
         });
         // Training progress is the training activity's heartbeat ({step, steps}), read from describe().
-        const bar = new cliProgress.SingleBar({ format: ' training {bar} step {value}/{total} | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic);
-        let started = false;
+        const progress = progressReporter('training', 'steps');
         let inflight: Promise<void> | undefined;
         const timer = setInterval(() => {
           if (inflight) return;
@@ -135,10 +169,7 @@ export function registerDesignerCommands(program: Command): void {
               if (!payload) return;
               const beat = HeartbeatSchema.safeParse(defaultPayloadConverter.fromPayload(payload));
               if (!beat.success) return;
-              if (!started) {
-                bar.start(beat.data.steps, beat.data.step);
-                started = true;
-              } else bar.update(beat.data.step);
+              progress.update(beat.data.step, beat.data.steps);
             })
             .catch(() => undefined)
             .finally(() => {
@@ -146,11 +177,13 @@ export function registerDesignerCommands(program: Command): void {
             });
         }, 1000);
         try {
-          return await handle.result();
+          return await handle.result().catch((err: unknown) => {
+            throw new Error(`design failed: ${failureChain(err)}`);
+          });
         } finally {
           clearInterval(timer);
           await inflight;
-          if (started) bar.stop();
+          progress.stop();
         }
       });
       console.log(`designer saved: ${res.file} (pool profile ${res.profileHash.slice(0, 12)})`);

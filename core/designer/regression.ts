@@ -112,23 +112,32 @@ export interface LatencyFit {
   n: number;
 }
 
-/** Throughput used when a fitted per-token time is ~0 (the term is not identifiable from the data). */
-const MAX_TPS = 1e6;
+/**
+ * Plausible ranges for a served model (issue #11): a fit outside them comes from queueing or from a
+ * term the data cannot identify, not from the model. An unidentifiable per-token term (fitted time
+ * ~0) takes the prior's value when one is given, else the range's bound.
+ */
+export const PLAUSIBLE_LATENCY = { maxTtftS: 10, maxPrefillTps: 50_000, maxDecodeTps: 2_000, minTps: 1 } as const;
+const MAX_TPS = PLAUSIBLE_LATENCY.maxPrefillTps;
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 /**
  * Least-squares fit of seconds = ttft + nIn/prefill + nOut/decode: linear in (1, nIn, nOut) with
  * non-negative coefficients; per-token times are inverted to throughputs. Token counts are scaled
  * to thousands so the normal equations are well conditioned.
  */
-export function fitLatencyModel(obs: readonly LatencyObservation[]): LatencyFit {
+export function fitLatencyModel(obs: readonly LatencyObservation[], prior?: LatencyModel): LatencyFit {
   if (obs.length === 0) throw new Error('fitLatencyModel: no observations');
   const X = obs.map((o) => [1, o.nIn / 1000, o.nOut / 1000]);
   const y = obs.map((o) => o.seconds);
   const [c0, c1, c2] = nnlsSmall(X, y) as [number, number, number];
+  const P = PLAUSIBLE_LATENCY;
+  const tps = (c: number, max: number, fallback: number | undefined): number =>
+    clamp(c > 1000 / MAX_TPS ? 1000 / c : (fallback ?? max), P.minTps, max);
   const model: LatencyModel = {
-    ttftS: c0,
-    prefillTps: c1 > 1000 / MAX_TPS ? 1000 / c1 : MAX_TPS,
-    decodeTps: c2 > 1000 / MAX_TPS ? 1000 / c2 : MAX_TPS,
+    ttftS: clamp(c0, 0, P.maxTtftS),
+    prefillTps: tps(c1, P.maxPrefillTps, prior?.prefillTps),
+    decodeTps: tps(c2, P.maxDecodeTps, prior?.decodeTps),
   };
   const rmseS = Math.sqrt(
     obs.reduce((s, o) => {

@@ -10,7 +10,7 @@ import {
   PoolProfileSchema,
 } from '../../core/designer/pool-profile';
 import { Rng } from '../../core/random';
-import { fitLatencyModel, ridgeFit, linearPredict } from '../../core/designer/regression';
+import { fitLatencyModel, ridgeFit, linearPredict, PLAUSIBLE_LATENCY } from '../../core/designer/regression';
 import { smallPool, syntheticQueries } from './designer-fixtures';
 
 function pearson(a: readonly number[], b: readonly number[]): number {
@@ -174,4 +174,18 @@ test('profileHash is content-addressed and verified', () => {
   assert.equal(added.backbones.length, p.backbones.length + 1);
   // Pool-file profile: prior difficulty, no items.
   assert.equal(predictDifficulty(p.difficultyRegressor, 'anything', 'math'), 0);
+});
+
+test('latency fits stay plausible: queueing-inflated or unidentifiable terms are bounded or take the prior', () => {
+  // Calls that queued ~100 s behind others: the fitted time to first token is capped.
+  const queued = [100, 200, 300, 400, 500].map((k) => ({ nIn: 200 + k, nOut: k, seconds: 100 + k / 50 }));
+  const q = fitLatencyModel(queued);
+  assert.ok(q.model.ttftS <= PLAUSIBLE_LATENCY.maxTtftS, `ttft ${q.model.ttftS}`);
+  // Output length alone explains the time: the prefill term is unidentifiable and takes the prior's value.
+  const prior = { ttftS: 0.4, prefillTps: 3000, decodeTps: 80 };
+  const flat = fitLatencyModel([1, 2, 3, 4].map((k) => ({ nIn: 100, nOut: k * 100, seconds: k })), prior);
+  assert.equal(flat.model.prefillTps, 3000);
+  // Instant answers never give a million tokens per second.
+  const instant = fitLatencyModel([1, 2, 3, 4, 5].map((k) => ({ nIn: 100 * k, nOut: 50 * k, seconds: 0.2 })));
+  assert.ok(instant.model.decodeTps <= PLAUSIBLE_LATENCY.maxDecodeTps && instant.model.prefillTps <= PLAUSIBLE_LATENCY.maxPrefillTps);
 });

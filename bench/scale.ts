@@ -1,0 +1,185 @@
+/**
+ * Scale benchmark (issue #11): one campaign of simulated runs (time factor 0, so every second spent
+ * is orchestration) with 1, 2 and 4 worker processes against one dev server. Records runs/s,
+ * per-run orchestration overhead (child workflow start → close) p50/p99, the workers' RSS at a
+ * quarter of the runs and at the end, and the dev server's database bytes per run. Results:
+ * bench/results/scale.json, with the machine's load (it is shared; absolute figures move with it).
+ *
+ *   SCALE_RUNS=20000 SCALE_WORKERS=1,2,4 node --import tsx bench/scale.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-scale-'));
+process.env.AGENTBALANCE_STATE_DIR = STATE;
+
+import { Client, Connection } from '@temporalio/client';
+import { CampaignSpecSchema, type CampaignSpec } from '../core/campaign/spec';
+import { MAIN_TASK_QUEUE } from '../core/queues';
+import { startOrReuseDevServer } from '../infra/dev-server';
+import type { CampaignProgress, CampaignSummary } from '../workflows/campaign';
+
+const RUNS = Number(process.env.SCALE_RUNS ?? 20_000);
+const WORKERS = (process.env.SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
+const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY ?? 64);
+const ROOT = path.resolve(__dirname, '..');
+
+const METHODS = ['single:gpt-4o-mini', 'single:gpt-4.1-nano', 'single:llama-3.1-8b', 'single:gpt-4.1-mini'];
+const BUDGETS = [0.0003, 0.001, 0.003, 0.01, 0.03];
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function dbBytes(): number {
+  return ['temporal.sqlite', 'temporal.sqlite-wal'].reduce((s, f) => {
+    try {
+      return s + fs.statSync(path.join(STATE, f)).size;
+    } catch {
+      return s;
+    }
+  }, 0);
+}
+
+function loadavg(): string {
+  return fs.readFileSync('/proc/loadavg', 'utf8').trim();
+}
+
+function startWorker(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/agentbalance.cjs'), 'worker', '--no-metrics', '--llm-concurrency', '64'], {
+    env: { ...process.env, AGENTBALANCE_STATE_DIR: STATE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (/worker|polling|ready|listening/i.test(out)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${out.slice(-300)}`)));
+    setTimeout(() => resolve(child), 20_000);
+  });
+}
+
+async function availableQueries(): Promise<{ benchmark: CampaignSpec['benchmark']; limit: number }> {
+  const perQuery = METHODS.length * BUDGETS.length;
+  const limit = Math.ceil(RUNS / perQuery);
+  return { benchmark: fs.existsSync(path.join(ROOT, '../shared/datasets/gsm8k')) ? 'gsm8k' : 'sample-math', limit };
+}
+
+async function main(): Promise<void> {
+  const server = await startOrReuseDevServer({ log: () => undefined });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const { benchmark, limit } = await availableQueries();
+  const results: unknown[] = [];
+  const started = { loadavg: loadavg(), at: new Date().toISOString() };
+  try {
+    for (const w of WORKERS) {
+      const workers = await Promise.all(Array.from({ length: w }, () => startWorker()));
+      const spec = CampaignSpecSchema.parse({
+        name: `scale-${w}`,
+        benchmark,
+        limit,
+        split: 'all',
+        methods: METHODS,
+        costBudgets: BUDGETS,
+        concurrency: CONCURRENCY,
+        seed: `scale-${w}`,
+      });
+      const campaignId = `scale-${w}-${Date.now().toString(36)}`;
+      const db0 = dbBytes();
+      const handle = await client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [{ campaignId, spec }] });
+      let rssQuarter: number | undefined;
+      let firstDoneAt: number | undefined;
+      let doneAtFirst = 0;
+      const loads: string[] = [];
+      const t0 = performance.now();
+      const timer = setInterval(() => {
+        void handle
+          .query<CampaignProgress>('progress')
+          .then((p) => {
+            if (firstDoneAt === undefined && p.done > 0) {
+              firstDoneAt = performance.now();
+              doneAtFirst = p.done;
+            }
+            if (rssQuarter === undefined && p.total > 0 && p.done >= p.total / 4) rssQuarter = workers.reduce((s, c) => s + rssBytes(c.pid!), 0);
+            if (loads.length < 1000) loads.push(loadavg().split(' ')[0]!);
+            process.stderr.write(`\rworkers=${w} ${p.done}/${p.total} runs (${p.failed} failed)   `);
+          })
+          .catch(() => undefined);
+      }, 2000);
+      const summary = (await handle.result()) as CampaignSummary;
+      const wallS = (performance.now() - t0) / 1000;
+      clearInterval(timer);
+      const rssEnd = workers.reduce((s, c) => s + rssBytes(c.pid!), 0);
+      // Per-run orchestration overhead: the child workflow's start → close (time factor 0: no modelled waiting).
+      const overheads: number[] = [];
+      for await (const e of client.workflow.list({ query: `WorkflowType = 'campaignRun' AND ExecutionStatus = 'Completed'` })) {
+        if (!e.workflowId.startsWith(`${campaignId}.`) || !e.closeTime) continue;
+        overheads.push((e.closeTime.getTime() - e.startTime.getTime()) / 1000);
+        if (overheads.length >= 3000) break;
+      }
+      const db1 = dbBytes();
+      const steadyS = firstDoneAt !== undefined ? (performance.now() - firstDoneAt) / 1000 : wallS;
+      const row = {
+        workers: w,
+        runs: summary.done,
+        failed: summary.failed,
+        wallS: Number(wallS.toFixed(1)),
+        runsPerSecond: Number((summary.done / wallS).toFixed(2)),
+        steadyRunsPerSecond: Number(((summary.done - doneAtFirst) / steadyS).toFixed(2)),
+        overheadS: { p50: quantile(overheads, 0.5), p99: quantile(overheads, 0.99), sampled: overheads.length },
+        workerRssMiB: {
+          atQuarter: rssQuarter !== undefined ? Math.round(rssQuarter / 2 ** 20) : null,
+          atEnd: Math.round(rssEnd / 2 ** 20),
+          growthPct: rssQuarter ? Number(((100 * (rssEnd - rssQuarter)) / rssQuarter).toFixed(1)) : null,
+        },
+        serverDbBytesPerRun: Math.round((db1 - db0) / Math.max(1, summary.done)),
+        loadavg1mDuring: { min: Math.min(...loads.map(Number)), max: Math.max(...loads.map(Number)) },
+      };
+      process.stderr.write('\n');
+      console.log(JSON.stringify(row));
+      results.push(row);
+      for (const c of workers) c.kill('SIGTERM');
+      await Promise.all(workers.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    }
+  } finally {
+    await connection.close();
+    await server.stop();
+  }
+  const out = {
+    note:
+      'Simulated pool, time factor 0: every second is orchestration (Temporal + workers + results store). ' +
+      'The machine (2 cores) is shared with other engineers running tests: compare ratios within one run, and read the load figures.',
+    machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
+    loadavgAtStart: started.loadavg,
+    loadavgAtEnd: loadavg(),
+    startedAt: started.at,
+    campaign: { benchmark, queries: limit, methods: METHODS, costBudgets: BUDGETS, concurrency: CONCURRENCY, runsTarget: RUNS },
+    results,
+  };
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'scale.json'), `${JSON.stringify(out, null, 2)}\n`);
+  fs.rmSync(STATE, { recursive: true, force: true });
+  console.log(`bench/results/scale.json written`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
