@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -281,6 +281,7 @@ async function launch(port: number, uiPort: number, dir: string, log: (m: string
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  setRetention(exe, address, log);
   return {
     address,
     uiUrl: `http://127.0.0.1:${uiPort}`,
@@ -295,6 +296,21 @@ async function launch(port: number, uiPort: number, dir: string, log: (m: string
       clearTimeout(t);
     },
   };
+}
+
+/**
+ * Finished workflows (one child per campaign run) stay in the dev server's database for the
+ * namespace's retention, 24 h by default: a long campaign piles them up (issue #11). The results
+ * store holds every run, so the local server keeps closed workflows for 1 h
+ * (AGENTBALANCE_DEV_RETENTION overrides, e.g. 24h to inspect old histories in the UI).
+ */
+export const DEV_RETENTION = process.env.AGENTBALANCE_DEV_RETENTION ?? '1h';
+function setRetention(exe: string, address: string, log: (m: string) => void): void {
+  const r = spawnSync(exe, ['operator', 'namespace', 'update', '--namespace', 'default', '--retention', DEV_RETENTION, '--address', address], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (r.status !== 0) log(`agentbalance: could not set the dev server's retention to ${DEV_RETENTION}: ${(r.stderr || r.stdout || '').trim().split('\n')[0]}`);
 }
 
 /**
