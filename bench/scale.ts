@@ -19,6 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { CampaignSpecSchema, type CampaignSpec } from '../core/campaign/spec';
 import { MAIN_TASK_QUEUE } from '../core/queues';
 import { startOrReuseDevServer } from '../infra/dev-server';
+import { DEFAULT_DATASETS_DIR } from '../activities/datasets';
 import type { CampaignProgress, CampaignSummary } from '../workflows/campaign';
 
 const RUNS = Number(process.env.SCALE_RUNS ?? 20_000);
@@ -78,7 +79,8 @@ function startWorker(): Promise<ChildProcess> {
 async function availableQueries(): Promise<{ benchmark: CampaignSpec['benchmark']; limit: number }> {
   const perQuery = METHODS.length * BUDGETS.length;
   const limit = Math.ceil(RUNS / perQuery);
-  return { benchmark: fs.existsSync(path.join(ROOT, '../shared/datasets/gsm8k')) ? 'gsm8k' : 'sample-math', limit };
+  // GSM8K (all splits) holds enough queries for 20,000 runs; the built-in sample only 1,000 runs' worth.
+  return { benchmark: fs.existsSync(path.join(DEFAULT_DATASETS_DIR, 'gsm8k')) ? 'gsm8k' : 'sample-math', limit };
 }
 
 async function main(): Promise<void> {
