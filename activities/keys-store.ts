@@ -1,8 +1,9 @@
 /**
- * The gateway's API keys and their spend, in the results database's location but in tables and
- * under a schema version of their own (`ab_keys_schema`), so the results store can change freely.
+ * The gateway's API keys and their spend, in the results database but in tables and under a
+ * schema version of their own (`ab_keys_schema`), so the results store can change freely.
  *
- * SQLite (better-sqlite3) at `<state dir>/gateway.sqlite` by default; PostgreSQL (`pg`) when
+ * SQLite (better-sqlite3, WAL: several connections and processes share the file) at
+ * `<state dir>/results.sqlite` by default; PostgreSQL (`pg`) when
  * AGENTBALANCE_DATABASE_URL is a `postgres://` URL (the same database as the results).
  *
  * Secrets are never stored: only their SHA-256 (a secret is 32 random bytes, so a fast hash is
@@ -469,7 +470,7 @@ export class PostgresKeyStore implements KeyStore {
 }
 
 export function defaultKeysPath(): string {
-  return path.join(stateDir(), 'gateway.sqlite');
+  return path.join(stateDir(), 'results.sqlite');
 }
 
 /** The key store: PostgreSQL when AGENTBALANCE_DATABASE_URL is set, else SQLite in the state folder. */
