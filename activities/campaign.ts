@@ -50,7 +50,7 @@ function codeVersion(): string {
 
 /** The tasks of the campaign's split, in dataset order, limited. */
 export async function campaignTasks(spec: CampaignSpec): Promise<{ all: Task[]; selected: Task[]; train: Task[] }> {
-  const splits = await loadSplits(spec.benchmark, spec.datasetPath, spec.seed);
+  const splits = await loadSplits(spec.benchmark, spec.datasetPath, spec.seed, { skipBad: spec.skipBadRecords === true });
   const chosen = spec.split === 'all' ? splits.all : spec.split === 'train' ? splits.train : spec.split === 'profile' ? splits.profile : splits.test;
   return { all: splits.all, selected: spec.limit ? chosen.slice(0, spec.limit) : chosen, train: splits.train };
 }

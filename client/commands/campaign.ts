@@ -28,6 +28,7 @@ const CampaignOptionsSchema = z.object({
   timeFactor: nonNegativeDecimal().default(0),
   inject429: rate().default(0),
   inject5xx: rate().default(0),
+  skipBadRecords: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -51,6 +52,7 @@ export function campaignSpecFrom(raw: Record<string, unknown>): { spec: Campaign
   const spec = CampaignSpecSchema.safeParse({
     benchmark: v.benchmark,
     ...(v.data ? { datasetPath: v.data } : {}),
+    ...(v.skipBadRecords ? { skipBadRecords: true } : {}),
     ...(v.limit ? { limit: v.limit } : {}),
     seed: v.seed,
     pool: v.pool,
@@ -75,7 +77,8 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): 
   assertApiKeys(pool.backbones.filter((b) => b.provider !== 'simulated'));
   // The dataset is checked first with the light loader: bad data is one line before the campaign
   // modules (TensorFlow and the rest) load.
-  await loadBenchmark(spec.benchmark, spec.datasetPath);
+  const checked = await loadBenchmark(spec.benchmark, spec.datasetPath, { skipBad: spec.skipBadRecords === true });
+  if (checked.skipped > 0) process.stderr.write(`agentbalance: skipped ${checked.skipped} bad record(s) of ${spec.benchmark} (--skip-bad-records)\n`);
   const { campaignTasks } = lazy<typeof import('../../activities/campaign')>('../../activities/campaign', __filename);
   const { selected, train, all } = await campaignTasks(spec);
   if (selected.length === 0) {
@@ -178,6 +181,7 @@ export function registerCampaignCommands(program: Command): void {
     .option('--time-factor <x>', 'simulated pool: real seconds per simulated second', '0')
     .option('--inject-429 <rate>', 'simulated pool: probability (0-1) that a model call answers HTTP 429 (seeded)', '0')
     .option('--inject-5xx <rate>', 'simulated pool: probability (0-1) that a model call answers HTTP 5xx (seeded)', '0')
+    .option('--skip-bad-records', 'skip malformed dataset records (counted on stderr) instead of refusing the dataset')
     .option('--json', 'print one JSON object (campaignId, simulated, auc, curves)')
     .action(async (raw: Record<string, unknown>) => {
       const { spec, json } = campaignSpecFrom(raw);

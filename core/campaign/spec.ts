@@ -69,6 +69,8 @@ export const CampaignSpecSchema = z
     benchmark: BenchmarkIdSchema,
     /** Local benchmark file; absent for built-in samples. */
     datasetPath: z.string().min(1).optional(),
+    /** Skip malformed dataset records (counted on stderr) instead of refusing the dataset. */
+    skipBadRecords: z.boolean().optional(),
     /** Use only the first `limit` queries of the split (after the split's own deterministic order). */
     limit: z.number().int().positive().optional(),
     /** Split id (core/splits.ts); the test split by default. */

@@ -65,6 +65,7 @@ before(async () => {
   state = path.join(dir, 'state');
   writeFileSync(f('file'), 'a regular file');
   writeFileSync(f('two.jsonl'), `${gsm(1)}\n${gsm(2)}\n`);
+  writeFileSync(f('two-bad.jsonl'), `${gsm(1)}\n{nope\n${gsm(2)}\n${JSON.stringify({ question: 'q' })}\n`);
   writeFileSync(f('bad.jsonl'), `${[0, 1, 2, 3, 4].map(gsm).join('\n')}\n{nope\n${JSON.stringify({ question: 'q' })}\n`);
   writeFileSync(f('bigline.jsonl'), `${gsm(0)}\n${JSON.stringify({ question: 'x'.repeat(LIMITS.textBytes + 10), answer: '#### 1' })}\n`);
   mkdirSync(f('mmlu'));
@@ -185,6 +186,19 @@ test('--skip-bad-records skips and counts bad records (then the run goes on to i
   assert.equal(r.code, 2, r.stderr);
   assert.match(lines[0]!, /^agentbalance: gsm8k: skipped 2 bad record\(s\) \(--skip-bad-records\); first .*bad\.jsonl:6: invalid JSON/);
   assert.match(lines[1]!, /cycle/i, 'past the dataset, the cyclic spec is what stops the run');
+  assert.equal(lines.length, 2);
+});
+
+test('campaign --skip-bad-records skips and counts bad records, then the campaign goes on to its next check', async () => {
+  const r = await cli(
+    ['campaign', '--benchmark', 'gsm8k', '--data', f('two-bad.jsonl'), '--skip-bad-records', '--methods', 'agentbalance', '--cost-budgets', '0.001'],
+    { AGENTBALANCE_STATE_DIR: state, TEMPORAL_ADDRESS: undefined },
+  );
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(lines[0]!, /^agentbalance: skipped 2 bad record\(s\) of gsm8k \(--skip-bad-records\)$/);
+  // Past the dataset, its two usable records are too few for the designer's train or test split.
+  assert.match(lines[1]!, /(train split|test split is empty)/);
   assert.equal(lines.length, 2);
 });
 
