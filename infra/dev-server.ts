@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findOrInstallTemporalCli, TemporalUnavailableError } from './temporal-cli';
 import { stateDir } from './paths';
+import { freePort, pidAlive, portOpen } from './net';
 
 export interface DevServer {
   address: string;
@@ -37,15 +37,6 @@ export function devServerDynamicConfigArgs(): string[] {
   return DEV_SERVER_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]);
 }
 
-async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host });
-    sock.once('connect', () => { sock.destroy(); resolve(true); });
-    sock.once('error', () => resolve(false));
-    sock.setTimeout(500, () => { sock.destroy(); resolve(false); });
-  });
-}
-
 async function isTemporal(address: string): Promise<boolean> {
   try {
     const c = await Connection.connect({ address, connectTimeout: 2000 });
@@ -55,16 +46,6 @@ async function isTemporal(address: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Where a state folder records the dev server it owns, so only processes of that folder reuse it. */
@@ -90,15 +71,6 @@ function readRecord(dir: string): ServerRecord | undefined {
     // absent or unreadable: no server recorded
   }
   return undefined;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

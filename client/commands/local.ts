@@ -20,6 +20,7 @@ import { installLocalEngine, InstallError } from '../../infra/model-server/insta
 import { readServerRecord, type ServerRecord } from '../../infra/model-server/record';
 import { UserError } from '../errors';
 import { checkStateDir } from '../preflight';
+import { pidAlive } from '../../infra/net';
 
 /**
  * `local up | down | status`: real GGUF models on this machine behind an OpenAI-compatible server,
@@ -126,15 +127,6 @@ export function writeLocalPool(pool: PoolFile): string {
     '# baseUrl and model can point at any OpenAI-compatible server (vLLM, llama.cpp server, a hosted API).\n';
   writeFileSync(file, header + stringify(pool, { lineWidth: 0 }));
   return file;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const HealthSchema = z

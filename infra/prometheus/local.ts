@@ -6,11 +6,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { freePort } from '../net';
+
+export { freePort };
 
 export const PROMETHEUS_DIR = __dirname;
 export const PROMETHEUS_CONFIG = path.join(__dirname, 'prometheus.yml');
@@ -20,17 +22,6 @@ export function findPrometheus(): string | undefined {
   const candidate = process.env.PROMETHEUS ?? 'prometheus';
   const r = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? candidate : undefined;
-}
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 const ScrapeJobSchema = z

@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -23,19 +22,12 @@ import { installRuntime } from '../../workers/runtime';
 import type { CampaignArgs, CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { TEMPORAL_SDK_METRICS } from '../../infra/grafana/dashboards/temporal-sdk-metrics';
 import { startTestTemporal, uid } from '../support/temporal';
+import { freePort } from '../../infra/net';
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers | undefined;
 let metrics: MetricsServer | undefined;
 let sdkMetricsUrl: string;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 before(async () => {
   // Temporal's own SDK metrics on a port of their own, to check the dashboard's SDK metric names.

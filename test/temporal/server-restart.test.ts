@@ -2,7 +2,6 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -15,21 +14,13 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { resultsStore } from '../../activities/campaign';
 import { startOrReuseDevServer, type DevServer } from '../../infra/dev-server';
 import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign';
+import { freePort } from '../../infra/net';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
   rmSync(STATE, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 test('the dev server restarts mid-campaign (SQLite in the state folder): nothing is lost or duplicated', async () => {
   const port = await freePort();
