@@ -223,16 +223,16 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
   };
 }
 
+/** The columns a stored run takes from its key. */
+function runRowKey(campaignId: string, runKeyId: string) {
+  const key = parseRunKeyId(runKeyId);
+  return { campaignId, runKeyId, method: key.method, budgetKind: key.budgetKind, budget: key.budget, taskId: key.taskId };
+}
+
 /** Upserts a finished run by its key: a retried activity never double-counts. */
 export async function recordRun(campaignId: string, runKeyId: string, result: RunMasResult): Promise<void> {
-  const key = parseRunKeyId(runKeyId);
   await (await resultsStore()).upsertRun({
-    campaignId,
-    runKeyId,
-    method: key.method,
-    budgetKind: key.budgetKind,
-    budget: key.budget,
-    taskId: key.taskId,
+    ...runRowKey(campaignId, runKeyId),
     correct: result.correct === true,
     costUsd: result.costUsd,
     latencyS: result.latencyS,
@@ -246,15 +246,9 @@ export async function recordRun(campaignId: string, runKeyId: string, result: Ru
 
 /** Stores a run that failed (error class and one-line message); it counts as wrong and `failed`. */
 export async function recordFailedRun(campaignId: string, runKeyId: string, error: RunError): Promise<void> {
-  const key = parseRunKeyId(runKeyId);
   const store = await resultsStore();
   await store.upsertRun({
-    campaignId,
-    runKeyId,
-    method: key.method,
-    budgetKind: key.budgetKind,
-    budget: key.budget,
-    taskId: key.taskId,
+    ...runRowKey(campaignId, runKeyId),
     correct: false,
     costUsd: 0,
     latencyS: 0,

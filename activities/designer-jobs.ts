@@ -10,7 +10,7 @@ import { loadPool } from './pool-loader';
 import { resultsStore } from './campaign';
 import type { Task } from '../core/task';
 import type { PoolFile } from '../core/pool-file';
-import { DEFAULT_PROFILE_CONCURRENCY } from '../core/pool';
+import { DEFAULT_PROFILE_CONCURRENCY, type Backbone } from '../core/pool';
 import { fitPoolProfile, type ProfilingObservation, type ProfilingReport } from './profiling';
 
 export interface DesignerJobArgs {
@@ -28,6 +28,19 @@ export interface DesignerJobArgs {
 
 const loadOpts = (args: DesignerJobArgs) => ({ skipBad: args.skipBadRecords ?? false });
 
+/** One backbone alone on one query, as the decision agent: what profiling observes. */
+function profileCallInput(b: Backbone, task: Task, seed: string): RunMasInput {
+  const decision = decisionRole(task.domain, task.benchmark);
+  return {
+    query: task.question,
+    task,
+    spec: { agents: [{ id: 'solo', role: DECISION_ROLE_ID, backbone: b.id }], edges: [], decision: 'solo' },
+    backbones: [b],
+    rolePrompts: { [DECISION_ROLE_ID]: decision.prompt },
+    simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: `profile-${seed}` },
+  };
+}
+
 /** Every (backbone, profile-split query) the profiling workflow runs, as single-agent runMas inputs. */
 export async function planProfiling(args: DesignerJobArgs): Promise<{ key: string; input: RunMasInput }[]> {
   const pool = loadPool(args.pool);
@@ -36,18 +49,7 @@ export async function planProfiling(args: DesignerJobArgs): Promise<{ key: strin
   const out: { key: string; input: RunMasInput }[] = [];
   for (const b of pool.backbones) {
     for (const task of tasks) {
-      const decision = decisionRole(task.domain, task.benchmark);
-      out.push({
-        key: `${b.id}|${task.id}`,
-        input: {
-          query: task.question,
-          task,
-          spec: { agents: [{ id: 'solo', role: DECISION_ROLE_ID, backbone: b.id }], edges: [], decision: 'solo' },
-          backbones: [b],
-          rolePrompts: { [DECISION_ROLE_ID]: decision.prompt },
-          simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: `profile-${args.seed}` },
-        },
-      });
+      out.push({ key: `${b.id}|${task.id}`, input: profileCallInput(b, task, args.seed) });
     }
   }
   return out;
@@ -153,16 +155,7 @@ export async function pendingProfileCalls(args: ProfileJobArgs, cursor: number, 
 export async function planProfileCall(args: ProfileJobArgs, index: number): Promise<RunMasInput> {
   const ctx = await profileContext(args);
   const { backbone, task } = keyAt(ctx, index);
-  const b = ctx.pool.backbones[backbone]!;
-  const decision = decisionRole(task.domain, task.benchmark);
-  return {
-    query: task.question,
-    task,
-    spec: { agents: [{ id: 'solo', role: DECISION_ROLE_ID, backbone: b.id }], edges: [], decision: 'solo' },
-    backbones: [b],
-    rolePrompts: { [DECISION_ROLE_ID]: decision.prompt },
-    simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: `profile-${args.seed}` },
-  };
+  return profileCallInput(ctx.pool.backbones[backbone]!, task, args.seed);
 }
 
 /** Stores one profiling call's outcome (upsert by key: a retry never counts twice). */
