@@ -35,7 +35,8 @@ export function designWith(args: { designer: LoadedDesigner; pool: PoolFile; ben
   // reaches the run (the run is not graded).
   const task: Task = { id: 'design/query', benchmark: args.benchmark, domain, question: args.query, answer: { kind: 'numeric', value: '0' } };
   const decision = decisionRole(domain, args.benchmark);
-  const plan = designerPlanner(args.designer)({
+  // One request runs one MAS spec, so the cascade designs (several runs) are left out, as in `run`.
+  const plan = designerPlanner(args.designer, { cascades: false })({
     task,
     budgets: args.budgets,
     backbones: args.pool.backbones,
