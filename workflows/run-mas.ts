@@ -95,6 +95,11 @@ const localCalls = proxyLocalActivities<typeof callAgentActivities>({
   retry: { maximumAttempts: 1 },
 });
 export const LOCAL_SIM_CALLS_PATCH = 'agentbalance-local-sim-calls-v1';
+/**
+ * Runs with regular activity calls (real providers, real waiting) book their metrics alongside the
+ * first calls and the grading too, as the local-calls path does, instead of before and after (#17).
+ */
+export const OVERLAP_BOOKINGS_PATCH = 'agentbalance-overlap-bookings-v1';
 
 interface AgentState {
   trace: AgentTrace;
@@ -133,12 +138,14 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
     ...(input.method !== undefined ? { method: input.method } : {}),
     backbones: input.backbones.map((b) => ({ id: b.id, provider: b.provider, model: b.model })),
   };
-  // With local calls the bookings run alongside the work (the first calls; the grading) instead of
-  // adding two sequential round trips to the run's critical path.
+  // The bookings run alongside the work (the first calls; the grading) instead of adding two
+  // sequential local-activity round trips to the run's critical path. Histories recorded before
+  // the patch (regular-activity runs) keep their order.
+  const overlap = observed && (localSim || patched(OVERLAP_BOOKINGS_PATCH));
   const started = observed ? bestEffort(() => observe.runStarted(observation)) : Promise.resolve();
-  if (!localSim) await started;
+  if (!overlap) await started;
   const observeEarly =
-    observed && localSim
+    overlap
       ? (result: RunMasResult) => started.then(() => bestEffort(() => observe.observeRun({ ...observation, result })))
       : undefined;
   let result: RunMasResult;

@@ -1,5 +1,6 @@
 // Records workflow histories for the replay tests, in test/fixtures/:
-//   node --import tsx test/support/record-history.ts [FILE.json]   a runMas history (default run-mas-history.json)
+//   node --import tsx test/support/record-history.ts [FILE.json [TIME_FACTOR]]   a runMas history (default
+//     run-mas-history.json); a time factor > 0 records the run waiting in real time (regular activity calls, #17)
 //   node --import tsx test/support/record-history.ts campaign|profile
 // Record a new file for each versioned change to a workflow's command sequence; keep the old ones,
 // they prove older histories still replay.
@@ -50,7 +51,9 @@ async function main(which: string): Promise<void> {
     const [first] = await (await resultsStore()).getRuns(campaignId, { agents: false });
     show(`${campaignId}.${first!.runKeyId}`, 'campaign-run-history.json');
   } else {
-    const handle = await env.client.workflow.start('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'replay-fixture', args: [REPLAY_INPUT] });
+    const timeFactor = Number(process.argv[3] ?? '0');
+    const input = timeFactor > 0 ? { ...REPLAY_INPUT, simulation: { ...REPLAY_INPUT.simulation!, timeFactor } } : REPLAY_INPUT;
+    const handle = await env.client.workflow.start('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'replay-fixture', args: [input] });
     await handle.result();
     show('replay-fixture', which.endsWith('.json') ? which : 'run-mas-history.json');
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installRuntime } from '../../workers/runtime';
-import { LOCAL_SIM_CALLS_PATCH } from '../../workflows/run-mas';
+import { LOCAL_SIM_CALLS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
 
 test('a recorded runMas history replays deterministically against the current workflow code', async () => {
   installRuntime({ logLevel: 'ERROR' });
@@ -49,3 +49,26 @@ for (const [file, id] of [
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, id);
   });
 }
+
+test('a real-time runMas history whose metric bookings overlap the calls (#17) replays deterministically', async () => {
+  installRuntime({ logLevel: 'ERROR' });
+  const json: unknown = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-realtime-history.json'), 'utf8'));
+  const history = historyFromJSON(json);
+  const events = history.events ?? [];
+  const markerText = (i: number): string => {
+    const m = events[i]!.markerRecordedEventAttributes!;
+    const key = m.markerName === 'core_patch' ? 'patch-data' : 'data';
+    return Buffer.from(m.details![key]!.payloads![0]!.data!).toString();
+  };
+  const markerAt = (name: string, text: string): number =>
+    events.findIndex((e, i) => e.markerRecordedEventAttributes?.markerName === name && markerText(i).includes(text));
+  assert.ok(markerAt('core_patch', OVERLAP_BOOKINGS_PATCH) >= 0, 'fixture was recorded behind the overlap patch');
+  const scheduled = events.map((e, i) => (e.activityTaskScheduledEventAttributes ? i : -1)).filter((i) => i >= 0);
+  // a (429, then retried), b, d: four calls, all regular activity tasks (the run waits in real time).
+  assert.equal(scheduled.length, 4);
+  // The first calls were scheduled without waiting for the run-started booking: before the patch
+  // its marker came first and the calls followed it.
+  const startedBooking = markerAt('core_local_activity', '"runStarted"');
+  assert.ok(startedBooking > scheduled[1]!, 'the first calls are scheduled before the runStarted booking resolves');
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
+});
