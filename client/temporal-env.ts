@@ -14,6 +14,11 @@ export interface TemporalEnv {
   /** Set when we started an embedded dev server. */
   uiUrl?: string;
   embedded: boolean;
+  /**
+   * The client shares the in-process worker's connection, so a workflow start can hand its first
+   * task straight to that worker (eager start, #17): one server dispatch less per run.
+   */
+  eagerStart: boolean;
 }
 
 export { configuredServer } from './preflight';
@@ -63,7 +68,7 @@ export async function withTemporal<T>(
     if (handleSignals) process.once('SIGINT', onSignal);
     try {
       const client = new Client({ connection, namespace: configured.namespace });
-      return await fn({ client, address: configured.address, namespace: configured.namespace, embedded: false });
+      return await fn({ client, address: configured.address, namespace: configured.namespace, embedded: false, eagerStart: false });
     } finally {
       process.off('SIGINT', onSignal);
       await connection.close();
@@ -73,13 +78,11 @@ export async function withTemporal<T>(
   let server: DevServer | undefined;
   let workers: RunningWorkers | undefined;
   let nativeConn: NativeConnection | undefined;
-  let connection: Connection | undefined;
   let metrics: MetricsServer | undefined;
   const cleanup = async () => {
     await workers?.shutdown().catch(() => undefined);
     await metrics?.close().catch(() => undefined);
     await nativeConn?.close().catch(() => undefined);
-    await connection?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
   };
   const onSignal = () => {
@@ -107,9 +110,9 @@ export async function withTemporal<T>(
       });
       log(`agentbalance: metrics on ${metrics.url}`);
     }
-    connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: 'default' });
-    return await fn({ client, address: server.address, namespace: 'default', uiUrl: server.uiUrl, embedded: true });
+    // The client uses the worker's connection: eager workflow start needs it, and it saves a second one.
+    const client = new Client({ connection: nativeConn, namespace: 'default' });
+    return await fn({ client, address: server.address, namespace: 'default', uiUrl: server.uiUrl, embedded: true, eagerStart: true });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -102,7 +102,7 @@ export function registerRunCommand(program: Command): void {
       const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
       const { runMas } = lazy<typeof import('../api')>('../api', __filename);
       // Progress lines go to stderr in every mode; stdout carries only the result.
-      const result: RunMasResult = await withTemporal((env) => runMas(env.client, input));
+      const result: RunMasResult = await withTemporal((env) => runMas(env.client, input, { eagerStart: env.eagerStart }));
       if (o.json) {
         console.log(JSON.stringify({ ...result, pool: pool.name, ...(task ? { taskId: task.id } : {}) }));
       } else {
