@@ -122,14 +122,15 @@ async function main(): Promise<void> {
   const callAgent = makeCallAgent((b) => (isScripted(b) ? scripted : getProvider(b.provider)));
   const conn = await NativeConnection.connect({ address: server.address });
   const workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: server.address, namespace: 'default' }, conn, { callAgent });
-  // As the CLI does: a client on a connection of its own. For eager start: one on the worker's.
+  // As the CLI does (#17): a client on the in-process worker's NativeConnection, with eager workflow
+  // start. For comparison: a client on a connection of its own (a separate process's client).
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  const eagerClient = new Client({ connection: conn as unknown as Connection });
+  const eagerClient = new Client({ connection: conn });
   const pool = BUILTIN_POOLS['sim-14']!;
   const tasks = getBuiltinSample('sample-math');
   let seq = 0;
 
-  const paired = async (input: RunMasInput, flip: boolean, eagerStart = false): Promise<{ temporalMs: number; directMs: number }> => {
+  const paired = async (input: RunMasInput, flip: boolean, eagerStart = true): Promise<{ temporalMs: number; directMs: number }> => {
     const timeIt = async (fn: () => Promise<unknown>) => {
       const t0 = performance.now();
       await fn();
@@ -148,13 +149,13 @@ async function main(): Promise<void> {
   // Time factor 0, simulated pool.
   const byId = (id: string): Backbone => pool.backbones.find((b) => b.id === id)!;
   type Row = { label: string; shape: Shape; k: number; depth: number; eager: boolean; spec: MasSpec; temporalMs: number[]; directMs: number[]; overheadMs: number[]; perHopMs: number[] };
-  const row = (shape: Shape, k: number, eager = false): Row => {
+  const row = (shape: Shape, k: number, eager = true): Row => {
     const { spec, depth } = dag(shape, k, (i) => (i % 2 ? 'llama-3.1-8b' : 'gpt-4.1-nano'), 'gpt-4o-mini');
-    return { label: `${shape} ${k}${eager ? ' (eager start)' : ''}`, shape, k, depth, eager, spec, temporalMs: [], directMs: [], overheadMs: [], perHopMs: [] };
+    return { label: `${shape} ${k}${eager ? '' : ' (own connection, no eager start)'}`, shape, k, depth, eager, spec, temporalMs: [], directMs: [], overheadMs: [], perHopMs: [] };
   };
-  // chain 1 first (each round's baseline); fan-in 1 is the same DAG. Plus the one-agent run with
-  // eager workflow start (a client on the in-process worker's NativeConnection).
-  const rows: Row[] = [...SIZES.map((k) => row('chain', k)), ...SIZES.filter((k) => k > 1).map((k) => row('fan-in', k)), row('chain', 1, true)];
+  // chain 1 first (each round's baseline); fan-in 1 is the same DAG. Plus the one-agent run from a
+  // client on a connection of its own (no eager start).
+  const rows: Row[] = [...SIZES.map((k) => row('chain', k)), ...SIZES.filter((k) => k > 1).map((k) => row('fan-in', k)), row('chain', 1, false)];
   const inputFor = (r: Row, i: number): RunMasInput => {
     const task = tasks[Math.abs(i) % tasks.length]!;
     return {
@@ -223,10 +224,10 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter, note: 'shared machine; other engineers ran tests meanwhile' },
     devServerDynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     timeFactor0: {
-      what: 'simulated pool sim-14, time factor 0 (calls are local activities); ms of wall time; overhead = runMas − direct, paired per run; per hop = (overhead − the same round\'s one-agent overhead) / (agents − 1)',
+      what: 'simulated pool sim-14, time factor 0 (calls are local activities); client on the worker\'s connection with eager start, as the CLI; ms of wall time; overhead = runMas − direct, paired per run; per hop = (overhead − the same round\'s one-agent overhead) / (agents − 1)',
       runs: RUNS,
       oneAgentRunMs: stats(rows[0]!.temporalMs),
-      oneAgentRunEagerStartMs: stats(rows.find((r) => r.eager)!.temporalMs),
+      oneAgentRunOwnConnectionMs: stats(rows.find((r) => !r.eager)!.temporalMs),
       oneAgentOverheadMs: stats(rows[0]!.overheadMs),
       perHopOverheadMs: { chains: stats(perHop('chain')), fanIns: stats(perHop('fan-in')) },
       shapes: rows.map((r) => ({ shape: r.label, agents: r.k, depth: r.depth, runMasMs: stats(r.temporalMs), directMs: stats(r.directMs), overheadMs: stats(r.overheadMs) })),
@@ -240,7 +241,7 @@ async function main(): Promise<void> {
   };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'hops.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify({ oneAgent: result.timeFactor0.oneAgentRunMs, oneAgentEager: result.timeFactor0.oneAgentRunEagerStartMs, perHop: result.timeFactor0.perHopOverheadMs, realPerHop: result.timeFactor1.perHopOverheadMs, maxSharePct: result.timeFactor1.maxSharePct, load: [loadBefore, loadAfter] }));
+  console.log(JSON.stringify({ oneAgent: result.timeFactor0.oneAgentRunMs, oneAgentOwnConnection: result.timeFactor0.oneAgentRunOwnConnectionMs, perHop: result.timeFactor0.perHopOverheadMs, realPerHop: result.timeFactor1.perHopOverheadMs, maxSharePct: result.timeFactor1.maxSharePct, load: [loadBefore, loadAfter] }));
   fs.rmSync(STATE, { recursive: true, force: true });
 }
 
