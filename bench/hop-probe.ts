@@ -13,7 +13,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -22,6 +21,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, t
 import { temporal } from '@temporalio/proto';
 import { findOrInstallTemporalCli } from '../infra/temporal-cli';
 import * as activities from './probe/activities';
+import { freePort } from '../infra/net';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -67,16 +67,6 @@ function q(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function startServer(extra: string[], tmp: string): Promise<{ address: string; stop: () => Promise<void> }> {

@@ -11,7 +11,6 @@
  * Results: bench/results/hops.json, with /proc/loadavg before and after (the machine is shared).
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,6 +35,7 @@ import { DEV_SERVER_DYNAMIC_CONFIG, startOrReuseDevServer } from '../infra/dev-s
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
 import { isScripted, ScriptedProvider, scriptedBackbone } from '../test/support/scripted-provider';
+import { freePort } from '../infra/net';
 
 const SIZES = [1, 2, 4, 8];
 const RUNS = Number(process.env.HOPS_RUNS ?? 30);
@@ -101,17 +101,6 @@ async function direct(rawInput: RunMasInput, callAgent: ReturnType<typeof makeCa
   }
   await Promise.all(running.values());
   if (input.task) await new MockActivityEnvironment().run(gradeAnswer, input.task, texts.get(spec.decision)!.text);
-}
-
-/** A free port: never the default 7233, where other processes on a shared machine may connect. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function main(): Promise<void> {
