@@ -28,22 +28,29 @@ export async function loadDesigner(pool: PoolFile, benchmark: BenchmarkId, opts:
   return ensureDesigner({ pool, benchmark, trainTasks: train, seed: '0', ...(opts.trainingSteps ? { options: { steps: opts.trainingSteps } } : {}) });
 }
 
-/** The designer's MAS for this query and budgets (pure given the loaded designer). */
+/**
+ * The designer's plan for one task and its budgets (pure given the loaded designer). One call runs
+ * one MAS spec, so the cascade designs (several runs) are left out of the choice.
+ */
+export function planOneMas(designer: LoadedDesigner, pool: PoolFile, task: Task, budgets: Budgets): ReturnType<ReturnType<typeof designerPlanner>> {
+  const decision = decisionRole(task.domain, task.benchmark);
+  return designerPlanner(designer, { cascades: false })({
+    task,
+    budgets,
+    backbones: pool.backbones,
+    roles: rolesFor(task.domain, task.benchmark).map((r) => ({ id: r.id, prompt: r.prompt })),
+    decisionRole: { id: decision.id, prompt: decision.prompt },
+    seed: '0',
+  });
+}
+
+/** The designer's MAS for this query and budgets, as a ready-to-run input. */
 export function designWith(args: { designer: LoadedDesigner; pool: PoolFile; benchmark: BenchmarkId; query: string; budgets: Budgets; simulation: SimulationOptions }): DesignedRun {
   const domain = BENCHMARK_DOMAIN[args.benchmark];
   // The designer reads only the query text and domain; the answer key is a placeholder that never
   // reaches the run (the run is not graded).
   const task: Task = { id: 'design/query', benchmark: args.benchmark, domain, question: args.query, answer: { kind: 'numeric', value: '0' } };
-  const decision = decisionRole(domain, args.benchmark);
-  // One request runs one MAS spec, so the cascade designs (several runs) are left out, as in `run`.
-  const plan = designerPlanner(args.designer, { cascades: false })({
-    task,
-    budgets: args.budgets,
-    backbones: args.pool.backbones,
-    roles: rolesFor(domain, args.benchmark).map((r) => ({ id: r.id, prompt: r.prompt })),
-    decisionRole: { id: decision.id, prompt: decision.prompt },
-    seed: '0',
-  });
+  const plan = planOneMas(args.designer, args.pool, task, args.budgets);
   const input = buildRunInput({ pool: args.pool, spec: plan.spec, query: args.query, domain, benchmark: args.benchmark, budgets: args.budgets, simulation: args.simulation });
   return { input, note: plan.note ?? 'agentbalance designer', ...(plan.predicted ? { predicted: plan.predicted } : {}) };
 }

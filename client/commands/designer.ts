@@ -5,7 +5,6 @@ import { BenchmarkIdSchema } from '../../core/domain';
 import { DEFAULT_POOL } from '../../core/pool-file';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { loadBenchmark, loadSplits } from '../../activities/datasets';
-import { decisionRole, rolesFor } from '../../core/roles';
 import { loadPool } from '../../activities/pool-loader';
 import type { DesignerJobArgs, fitStoredProfile, ProfileJobArgs } from '../../activities/designer-jobs';
 import { DEFAULT_PROFILE_CONCURRENCY } from '../../core/pool';
@@ -224,7 +223,7 @@ export function registerDesignerCommands(program: Command): void {
   // `run --benchmark B --index N` designs its MAS with the saved designer (training a small one first if needed).
   setDesignHook(async ({ options, pool, benchmark, task }) => {
     const { train, all } = await loadSplits(benchmark, options.data, '0', { skipBad: options.skipBadRecords });
-    const { designerPlanner, ensureDesigner } = lazy<typeof import('../../activities/designer-service')>('../../activities/designer-service', __filename);
+    const { ensureDesigner } = lazy<typeof import('../../activities/designer-service')>('../../activities/designer-service', __filename);
     if (!options.json && train.length > 0) process.stderr.write('agentbalance: loading the designer (trains a small one on first use)...\n');
     let loaded: Awaited<ReturnType<typeof ensureDesigner>>;
     try {
@@ -234,17 +233,9 @@ export function registerDesignerCommands(program: Command): void {
       if (train.length === 0) throw new UserError(`run --benchmark: ${emptySplitMessage(benchmark, all.length, 'train')}`);
       throw e;
     }
-    const roles = rolesFor(task.domain, benchmark);
-    const decision = decisionRole(task.domain, benchmark);
-    // `run` executes one MAS spec, so the cascade designs are left out of the choice.
-    const plan = designerPlanner(loaded, { cascades: false })({
-      task,
-      budgets: { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), ...(options.maxLatency !== undefined ? { maxLatencyS: options.maxLatency } : {}) },
-      backbones: pool.backbones,
-      roles: roles.map((r) => ({ id: r.id, prompt: r.prompt })),
-      decisionRole: { id: decision.id, prompt: decision.prompt },
-      seed: '0',
-    });
+    const { planOneMas } = lazy<typeof import('../design')>('../design', __filename);
+    const budgets = { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), ...(options.maxLatency !== undefined ? { maxLatencyS: options.maxLatency } : {}) };
+    const plan = planOneMas(loaded, pool, task, budgets);
     return plan.spec;
   });
 }
