@@ -107,6 +107,22 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** One record's JSON text: refused when over the size limit, else parsed (an error, never a throw). */
+function jsonRecord(text: string, line: number, ordinal: number): RawRecord {
+  const rec: RawRecord = { line, ordinal };
+  const tooBig = oversized(text);
+  if (tooBig) {
+    rec.error = tooBig;
+    return rec;
+  }
+  try {
+    rec.value = JSON.parse(text);
+  } catch (e) {
+    rec.error = `invalid JSON: ${(e as Error).message}`;
+  }
+  return rec;
+}
+
 /** JSON Lines: one record per non-blank line. */
 export function readJsonLines(text: string): RawRecord[] {
   const out: RawRecord[] = [];
@@ -114,17 +130,7 @@ export function readJsonLines(text: string): RawRecord[] {
   for (let i = 0; i < lines.length; i++) {
     const raw = (lines[i] ?? '').replace(/\r$/, '');
     if (raw.trim() === '') continue;
-    const rec: RawRecord = { line: i + 1, ordinal: out.length };
-    const tooBig = oversized(raw);
-    if (tooBig) rec.error = tooBig;
-    else {
-      try {
-        rec.value = JSON.parse(raw);
-      } catch (e) {
-        rec.error = `invalid JSON: ${(e as Error).message}`;
-      }
-    }
-    out.push(rec);
+    out.push(jsonRecord(raw, i + 1, out.length));
   }
   return out;
 }
@@ -188,17 +194,7 @@ export function readJsonArray(text: string): RawRecord[] {
       return structural('unterminated JSON array');
     }
     const slice = src.slice(start, end);
-    const rec: RawRecord = { line: startLine, ordinal: out.length };
-    const tooBig = oversized(slice);
-    if (tooBig) rec.error = tooBig;
-    else {
-      try {
-        rec.value = JSON.parse(slice);
-      } catch (e) {
-        rec.error = `invalid JSON: ${(e as Error).message}`;
-      }
-    }
-    out.push(rec);
+    out.push(jsonRecord(slice, startLine, out.length));
     advance(end);
     if (src[pos] === ',') advance(pos + 1);
   }
