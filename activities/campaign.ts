@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { UNKNOWN_CAMPAIGN_TYPE, budgetsOf, parseRunKeyId, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
+import { UNKNOWN_CAMPAIGN_TYPE, budgetsOf, parseRunKeyId, runsPerChild, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
 import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
 import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
@@ -89,6 +89,8 @@ export interface PreparedCampaign {
   alreadyCorrect: number;
   alreadyFailed: number;
   alreadySpentUsd: number;
+  /** Runs per child workflow (absent in histories from before batching: one). */
+  runsPerChild?: number;
 }
 
 /** Records the campaign (once) and counts what an earlier attempt already finished. */
@@ -125,6 +127,7 @@ export async function prepareCampaign(campaignId: string, spec: CampaignSpec): P
       alreadyCorrect: totals.correct,
       alreadyFailed: totals.failed,
       alreadySpentUsd: totals.costUsd,
+      runsPerChild: runsPerChild(spec, !pool.simulated || (spec.simulation?.timeFactor ?? 0) > 0),
     };
   } finally {
     clearInterval(beat);
@@ -211,7 +214,10 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     spec,
     budgets,
     backbones: [...new Set(spec.agents.map((a) => a.backbone))].map((id) => byId.get(id)!),
-    rolePrompts: plan.rolePrompts,
+    // Only the prompts this MAS uses: the plan is recorded in the run's history (issue #11).
+    rolePrompts: Object.fromEntries(
+      Object.entries(plan.rolePrompts).filter(([role]) => spec.agents.some((a) => a.role === role)),
+    ),
     simulation,
     method: key.method,
   });
@@ -259,6 +265,24 @@ export async function recordFailedRun(campaignId: string, runKeyId: string, erro
     finishedAt: new Date().toISOString(),
     error: { class: error.class.slice(0, 200) || 'Error', message: error.message.split('\n')[0]!.slice(0, 1000) },
   });
+}
+
+/**
+ * Stores a failed run only where the store holds nothing for it yet (a batch child that failed
+ * after storing some of its runs), and returns what the store then holds, for the progress counts.
+ */
+export async function recordFailedRunIfAbsent(
+  campaignId: string,
+  runKeyId: string,
+  error: RunError,
+): Promise<{ correct: boolean; costUsd: number; failed: boolean }> {
+  const store = await resultsStore();
+  if ((await store.completedRunKeys(campaignId, [runKeyId])).has(runKeyId)) {
+    // Already stored by the batch: counted as done, its figures come with the report.
+    return { correct: false, costUsd: 0, failed: false };
+  }
+  await recordFailedRun(campaignId, runKeyId, error);
+  return { correct: false, costUsd: 0, failed: true };
 }
 
 /** Cascade acceptance: every sample that answered gives the same graded answer (at least two). */

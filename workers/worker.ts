@@ -49,6 +49,7 @@ export function mainActivities(overrides: ActivityOverrides = {}) {
     planRun: overrides.planRun ?? campaignActivities.planRun,
     recordRun: overrides.recordRun ?? campaignActivities.recordRun,
     recordFailedRun: campaignActivities.recordFailedRun,
+    recordFailedRunIfAbsent: campaignActivities.recordFailedRunIfAbsent,
     samplesAgree: campaignActivities.samplesAgree,
     finalizeCampaign: campaignActivities.finalizeCampaign,
     // Local activities of runMas that book the product metrics (activities/metrics.ts).

@@ -59,7 +59,15 @@ export interface CampaignArgs {
   /** Child runs per workflow run before continuing as new (default 400; small in tests). */
   runsPerHistory?: number;
   /** Carried over continue-as-new. */
-  carried?: { cursor: number; total: number; done: number; correct: number; spentUsd: number; failed?: number };
+  carried?: {
+    cursor: number;
+    total: number;
+    done: number;
+    correct: number;
+    spentUsd: number;
+    failed?: number;
+    runsPerChild?: number;
+  };
 }
 
 export interface CampaignSummary extends CampaignProgress {
@@ -80,6 +88,13 @@ export const cancelSignal = defineSignal('cancel');
  * line; running the same command again resumes it (the store decides what is done).
  */
 export const CAMPAIGN_FAILURES_PATCH = 'agentbalance-campaign-failures-v1';
+/**
+ * Several runs per child workflow (issue #11, Temporal footprint and throughput): a child's fixed
+ * cost (its start, its first and last workflow tasks, its visibility records, the parent's three
+ * events) is paid once per batch instead of once per run. Each run in a batch is still the same
+ * durable `campaignRun` code, its calls and bookkeeping recorded one by one in the batch's history.
+ */
+export const CAMPAIGN_BATCHES_PATCH = 'agentbalance-campaign-batches-v1';
 /** ApplicationFailure type of a fault that stops a campaign (its message is the one line shown). */
 export const CAMPAIGN_FAULT_TYPE = 'CampaignFault';
 
@@ -138,6 +153,7 @@ async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
   setHandler(cancelSignal, () => void (p.cancelled = true));
 
   let cursor = args.carried?.cursor ?? 0;
+  let runsPerChild = args.carried?.runsPerChild ?? 1;
   if (!args.carried) {
     const prepared = await acts.prepareCampaign(campaignId, spec);
     p.total = prepared.totalRuns;
@@ -145,55 +161,103 @@ async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
     p.correct = prepared.alreadyCorrect;
     p.failed = prepared.alreadyFailed ?? 0;
     p.spentUsd = prepared.alreadySpentUsd;
+    runsPerChild = prepared.runsPerChild ?? 1;
   }
   const contained = patched(CAMPAIGN_FAILURES_PATCH);
+  // Histories from before batching always ran one run per child; `patched` only where it matters.
+  if (runsPerChild > 1 && !(contained && patched(CAMPAIGN_BATCHES_PATCH))) runsPerChild = 1;
   /** A campaign-level fault seen by a run's bookkeeping: stops starting runs, then fails the campaign. */
   let fault: string | undefined;
+
+  const count = (res: RunOutcome): void => {
+    p.done++;
+    if (res.correct) p.correct++;
+    if (res.failed) p.failed++;
+    p.spentUsd += res.costUsd;
+  };
+  /** One run in its own child workflow (the only way before batching). */
+  const runOne = async (runKeyId: string): Promise<void> => {
+    try {
+      count(
+        await executeChild(campaignRun, {
+          workflowId: `${campaignId}.${runKeyId}`,
+          taskQueue: MAIN_TASK_QUEUE,
+          args: [{ campaignId, runKeyId }],
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+        }),
+      );
+    } catch (err) {
+      if (!contained) throw err;
+      // The child itself failed (its store write, a timeout, a termination): store it as failed.
+      try {
+        await local.recordFailedRun(campaignId, runKeyId, describeRunFailure(err));
+        count({ correct: false, costUsd: 0, failed: true });
+      } catch (storeErr) {
+        fault ??= `cannot record run ${runKeyId}: ${describeRunFailure(storeErr).message}`;
+      }
+    }
+  };
+  /** Several runs in one child workflow; a run the batch could not store is stored as failed here. */
+  const runBatch = async (runKeyIds: string[]): Promise<void> => {
+    let outcomes: BatchOutcome[];
+    try {
+      outcomes = await executeChild(campaignBatch, {
+        workflowId: `${campaignId}.batch.${runKeyIds[0]!}`,
+        taskQueue: MAIN_TASK_QUEUE,
+        args: [{ campaignId, runKeyIds }],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+    } catch (err) {
+      // The whole child failed (a termination, a timeout): every run it did not store is failed.
+      outcomes = runKeyIds.map((runKeyId) => ({
+        runKeyId,
+        correct: false,
+        costUsd: 0,
+        failed: true,
+        error: describeRunFailure(err),
+      }));
+    }
+    for (const o of outcomes) {
+      if (!o.error) {
+        count(o);
+        continue;
+      }
+      try {
+        // Stores the failure only where the store holds nothing for the run yet.
+        const stored = await local.recordFailedRunIfAbsent(campaignId, o.runKeyId, o.error);
+        count(stored);
+      } catch (storeErr) {
+        fault ??= `cannot record run ${o.runKeyId}: ${describeRunFailure(storeErr).message}`;
+      }
+    }
+  };
 
   let startedHere = 0;
   const inflight = new Set<Promise<void>>();
   for (;;) {
     if (p.cancelled || fault) break;
-    const batch = await acts.nextPendingRuns(campaignId, cursor, BATCH);
+    // Whole children's worth of runs at a time (a remainder would make a short child).
+    const batch = await acts.nextPendingRuns(campaignId, cursor, runsPerChild > 1 ? runsPerChild * Math.ceil(BATCH / runsPerChild) : BATCH);
     if (batch.length === 0) break;
-    for (const item of batch) {
-      await condition(() => p.cancelled || fault !== undefined || (!p.paused && p.running < spec.concurrency));
+    for (let i = 0; i < batch.length; i += runsPerChild) {
+      const items = batch.slice(i, i + runsPerChild);
+      const size = items.length;
+      await condition(
+        () => p.cancelled || fault !== undefined || (!p.paused && p.running + size <= Math.max(spec.concurrency, size)),
+      );
       if (p.cancelled || fault) break;
-      p.running++;
-      startedHere++;
-      const job = (async () => {
-        try {
-          const res = await executeChild(campaignRun, {
-            workflowId: `${campaignId}.${item.runKeyId}`,
-            taskQueue: MAIN_TASK_QUEUE,
-            args: [{ campaignId, runKeyId: item.runKeyId }],
-            parentClosePolicy: ParentClosePolicy.TERMINATE,
-          });
-          p.done++;
-          if (res.correct) p.correct++;
-          if (res.failed) p.failed++;
-          p.spentUsd += res.costUsd;
-        } catch (err) {
-          if (!contained) throw err;
-          // The child itself failed (its store write, a timeout, a termination): store it as failed.
-          try {
-            await local.recordFailedRun(campaignId, item.runKeyId, describeRunFailure(err));
-            p.done++;
-            p.failed++;
-          } catch (storeErr) {
-            fault ??= `cannot record run ${item.runKeyId}: ${describeRunFailure(storeErr).message}`;
-          }
-        } finally {
-          p.running--;
-        }
-      })();
+      p.running += size;
+      startedHere += size;
+      const job = (runsPerChild > 1 ? runBatch(items.map((it) => it.runKeyId)) : runOne(items[0]!.runKeyId)).finally(() => {
+        p.running -= size;
+      });
       inflight.add(job);
       // Settled either way; the job's own rejection (only before the patch) is seen by Promise.all.
       void job.then(
         () => inflight.delete(job),
         () => inflight.delete(job),
       );
-      cursor = item.index + 1;
+      cursor = items[size - 1]!.index + 1;
     }
     if (startedHere >= (args.runsPerHistory ?? RUNS_PER_HISTORY) || workflowInfo().continueAsNewSuggested) {
       await Promise.all(inflight);
@@ -202,7 +266,15 @@ async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
           campaignId,
           spec,
           ...(args.runsPerHistory !== undefined ? { runsPerHistory: args.runsPerHistory } : {}),
-          carried: { cursor, total: p.total, done: p.done, correct: p.correct, spentUsd: p.spentUsd, ...(contained ? { failed: p.failed } : {}) },
+          carried: {
+            cursor,
+            total: p.total,
+            done: p.done,
+            correct: p.correct,
+            spentUsd: p.spentUsd,
+            ...(contained ? { failed: p.failed } : {}),
+            ...(runsPerChild > 1 ? { runsPerChild } : {}),
+          },
         });
       }
     }
@@ -220,8 +292,49 @@ export interface CampaignRunArgs {
   runKeyId: string;
 }
 
+export interface RunOutcome {
+  correct: boolean;
+  costUsd: number;
+  failed?: boolean;
+}
+
+export interface BatchOutcome extends RunOutcome {
+  runKeyId: string;
+  /** Set when the batch could not store the run (its store writes failed): the parent stores it. */
+  error?: { class: string; message: string };
+}
+
+export interface CampaignBatchArgs {
+  campaignId: string;
+  runKeyIds: string[];
+}
+
+/**
+ * Several runs of a campaign in one child workflow (CAMPAIGN_BATCHES_PATCH), one after another,
+ * each the same code as a `campaignRun` child. One run's failure never fails the others. The runs
+ * do not overlap: batches are only used for runs that do not wait in real time, where a run takes
+ * milliseconds of worker CPU, and interleaving runs whose local activities finish in any order
+ * would make the order of the batch's commands depend on timing (a recorded history of two
+ * overlapped runs failed to replay).
+ */
+export async function campaignBatch(args: CampaignBatchArgs): Promise<BatchOutcome[]> {
+  const out: BatchOutcome[] = [];
+  for (const runKeyId of args.runKeyIds) {
+    try {
+      out.push({ runKeyId, ...(await campaignRun({ campaignId: args.campaignId, runKeyId })) });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const error = describeRunFailure(err);
+      // A campaign the store does not know: nothing of the batch can be stored.
+      if (error.class === UNKNOWN_CAMPAIGN_TYPE) throw ApplicationFailure.nonRetryable(error.message, UNKNOWN_CAMPAIGN_TYPE);
+      out.push({ runKeyId, correct: false, costUsd: 0, failed: true, error });
+    }
+  }
+  return out;
+}
+
 /** One (method, budget, query) of a campaign: plan the MAS, run it, store the result. */
-export async function campaignRun(args: CampaignRunArgs): Promise<{ correct: boolean; costUsd: number; failed?: boolean }> {
+export async function campaignRun(args: CampaignRunArgs): Promise<RunOutcome> {
   if (!patched(CAMPAIGN_FAILURES_PATCH)) {
     const result = await planAndRun(args);
     await local.recordRun(args.campaignId, args.runKeyId, result);

@@ -1,4 +1,4 @@
 // Every workflow the main worker registers.
 export { runMas } from './run-mas';
-export { campaign, campaignRun } from './campaign';
+export { campaign, campaignRun, campaignBatch } from './campaign';
 export { profilePool, profileCall, designPool } from './designer';

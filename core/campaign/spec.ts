@@ -88,8 +88,13 @@ export const CampaignSpecSchema = z
     costBudgets: BudgetGridSchema.default([]),
     /** Per-query latency budgets in seconds (cost unlimited on this axis). */
     latencyBudgets: BudgetGridSchema.default([]),
-    /** Runs in flight at once. */
+    /** Child workflows in flight at once (one run each, or one batch of runs: `runsPerChild`). */
     concurrency: z.number().int().positive().max(1024).default(4),
+    /**
+     * Runs per child workflow, run one after another (default: 16 when runs do not wait in real
+     * time, the simulated pool at time factor 0; otherwise 1). See `runsPerChild`.
+     */
+    runsPerChild: z.number().int().positive().max(64).optional(),
     /** Options of the simulated pool (ignored by real providers). */
     simulation: SimulationOptionsSchema.optional(),
   })
@@ -215,3 +220,16 @@ export type CampaignMetaInput = z.input<typeof CampaignMetaSchema>;
 
 /** ApplicationFailure type raised for a run of a campaign the results store does not know. */
 export const UNKNOWN_CAMPAIGN_TYPE = 'UnknownCampaign';
+
+/**
+ * Runs per child workflow of a campaign (issue #11): batching pays a child's fixed Temporal cost
+ * (its start, first and last workflow tasks, visibility records, three events in the parent) once
+ * per batch. A batch runs its runs one after another, so it only suits runs that do not wait in
+ * real time (the simulated pool at time factor 0: milliseconds of CPU each); runs that wait (real
+ * providers, a time factor above 0) keep one child each. A child then holds one slot of the
+ * campaign's concurrency, and 16 runs bound its history (about 200 events).
+ */
+export function runsPerChild(spec: Pick<CampaignSpec, 'runsPerChild'>, waitsInRealTime: boolean): number {
+  return spec.runsPerChild ?? (waitsInRealTime ? 1 : RUNS_PER_BATCH);
+}
+export const RUNS_PER_BATCH = 16;

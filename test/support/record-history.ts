@@ -1,7 +1,7 @@
 // Records workflow histories for the replay tests, in test/fixtures/:
 //   node --import tsx test/support/record-history.ts [FILE.json [TIME_FACTOR]]   a runMas history (default
 //     run-mas-history.json); a time factor > 0 records the run waiting in real time (regular activity calls, #17)
-//   node --import tsx test/support/record-history.ts campaign|profile
+//   node --import tsx test/support/record-history.ts campaign|campaign-batches|profile|out-of-order
 // Record a new file for each versioned change to a workflow's command sequence; keep the old ones,
 // they prove older histories still replay.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../../workers/worker';
 import { ScriptedProvider } from './scripted-provider';
 import { startTestTemporal } from './temporal';
-import { REPLAY_INPUT, REPLAY_CAMPAIGN } from '../fixtures/replay-input';
+import { REPLAY_INPUT, REPLAY_CAMPAIGN, REPLAY_CAMPAIGN_BATCHES, REPLAY_OUT_OF_ORDER } from '../fixtures/replay-input';
 
 async function main(which: string): Promise<void> {
   const env = await startTestTemporal();
@@ -28,7 +28,7 @@ async function main(which: string): Promise<void> {
   const workers = await startWorkers(
     { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' },
     env.nativeConnection,
-    which === 'campaign' ? {} : { callAgent: makeCallAgent(() => provider) },
+    which.startsWith('campaign') ? {} : { callAgent: makeCallAgent(() => provider) },
   );
   const show = (id: string, file: string): void => {
     // The CLI's JSON export is the format Worker.runReplayHistory documents.
@@ -50,6 +50,27 @@ async function main(which: string): Promise<void> {
     show(campaignId, 'campaign-history.json');
     const [first] = await (await resultsStore()).getRuns(campaignId, { agents: false });
     show(`${campaignId}.${first!.runKeyId}`, 'campaign-run-history.json');
+  } else if (which === 'campaign-batches') {
+    const { campaignId } = REPLAY_CAMPAIGN_BATCHES;
+    const handle = await env.client.workflow.start('campaign', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: campaignId,
+      args: [REPLAY_CAMPAIGN_BATCHES],
+    });
+    await handle.result();
+    show(campaignId, 'campaign-batches-history.json');
+    for await (const e of env.client.workflow.list({ query: `WorkflowType = 'campaignBatch'` })) {
+      show(e.workflowId, 'campaign-batch-history.json');
+      break;
+    }
+  } else if (which === 'out-of-order') {
+    const handle = await env.client.workflow.start('runMas', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: 'replay-fixture',
+      args: [REPLAY_OUT_OF_ORDER],
+    });
+    await handle.result();
+    show('replay-fixture', 'run-mas-out-of-order-history.json');
   } else {
     const timeFactor = Number(process.argv[3] ?? '0');
     const input = timeFactor > 0 ? { ...REPLAY_INPUT, simulation: { ...REPLAY_INPUT.simulation!, timeFactor } } : REPLAY_INPUT;

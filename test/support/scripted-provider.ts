@@ -5,8 +5,9 @@ import { ProviderError, type ChatRequest, type ChatResponse, type Provider } fro
 
 /**
  * A deterministic provider for engine tests, scripted by the backbone's model string:
- * `scripted:lat=2;out=40;fail=429,500;answer=42` — modelled latency (s), output tokens, statuses
- * of the first failing attempts (per distinct prompt), answer text. Latency is really waited,
+ * `scripted:lat=2;out=40;fail=429,500;answer=42;wait=80` — modelled latency (s), output tokens,
+ * statuses of the first failing attempts (per distinct prompt), answer text, and real milliseconds
+ * waited whatever the time factor (to make calls finish in another order than they started). Latency is really waited,
  * scaled by the run's time factor, and aborts with the activity's cancellation signal.
  */
 export class ScriptedProvider implements Provider {
@@ -32,7 +33,7 @@ export class ScriptedProvider implements Provider {
     const outputTokens = Math.min(script.out, req.maxTokens);
     const latencyS = backbone.latency.ttftS + script.lat;
     const timeFactor = req.simulation?.timeFactor ?? 0;
-    await abortableSleep(latencyS * timeFactor * 1000, req.signal);
+    await abortableSleep(latencyS * timeFactor * 1000 + script.wait, req.signal);
     return {
       text: `${script.answer} (from ${backbone.id})`,
       usage: { inputTokens, outputTokens },
@@ -42,7 +43,7 @@ export class ScriptedProvider implements Provider {
   }
 }
 
-function parseScript(model: string): { lat: number; out: number; fail: number[]; answer: string } {
+function parseScript(model: string): { lat: number; out: number; fail: number[]; answer: string; wait: number } {
   const fields = new Map(
     model
       .replace(/^scripted:/, '')
@@ -55,6 +56,7 @@ function parseScript(model: string): { lat: number; out: number; fail: number[];
     out: Number(fields.get('out') ?? 20),
     fail: (fields.get('fail') ?? '').split(',').filter(Boolean).map(Number),
     answer: fields.get('answer') ?? 'Answer: 42',
+    wait: Number(fields.get('wait') ?? 0),
   };
 }
 

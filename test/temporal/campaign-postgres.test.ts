@@ -58,6 +58,8 @@ test('two worker processes write one campaign to PostgreSQL at once: every run s
     methods: ['chain', 'single:gpt-4o-mini'],
     costBudgets: [0.0005, 0.005],
     concurrency: 8,
+    // Two runs per child: twenty children, spread over both workers.
+    runsPerChild: 2,
     seed: 'pg',
   });
   const campaignId = uid('cpg');
@@ -76,7 +78,7 @@ test('two worker processes write one campaign to PostgreSQL at once: every run s
   }
   // Both workers took part (Temporal spreads the child runs' tasks over the pollers).
   const identities = new Set<string>();
-  for await (const e of env.client.workflow.list({ query: `WorkflowType = 'campaignRun'` })) {
+  for await (const e of env.client.workflow.list({ query: `WorkflowType = 'campaignBatch'` })) {
     if (!e.workflowId.startsWith(campaignId)) continue;
     const d = await env.client.workflow.getHandle(e.workflowId).fetchHistory();
     for (const ev of d.events ?? []) if (ev.workflowTaskStartedEventAttributes?.identity) identities.add(ev.workflowTaskStartedEventAttributes.identity);

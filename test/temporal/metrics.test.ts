@@ -146,6 +146,8 @@ describe('product metrics on /metrics, against a real Temporal dev server', () =
       methods: ['chain', 'single:gpt-4o-mini'],
       costBudgets: [0.001],
       concurrency: 1,
+      // Two runs per child workflow: the campaign can be paused between children, mid-campaign.
+      runsPerChild: 2,
       seed: 'metrics',
       // Injected 429s: failed attempts are retried by the workflow (and show in the SDK metrics).
       simulation: { timeFactor: 0, rate429: 0.4, rate5xx: 0, seed: 'metrics' },
@@ -255,9 +257,11 @@ describe('product metrics on /metrics, against a real Temporal dev server', () =
     const before = product((await scrape()).text);
     const bundle = await workflowBundle();
     let observeMarkers = 0;
-    for (const r of rows) {
-      // campaignRun runs runMas inline: its history holds runMas's local-activity markers.
-      const history = await env.client.workflow.getHandle(`${campaignId}.${r.runKeyId}`).fetchHistory();
+    // The campaign's children (batches of runs, or one run each) run runMas inline: their histories
+    // hold runMas's local-activity markers.
+    for await (const w of env.client.workflow.list({ query: `WorkflowType = 'campaignBatch' OR WorkflowType = 'campaignRun'` })) {
+      if (!w.workflowId.startsWith(`${campaignId}.`)) continue;
+      const history = await env.client.workflow.getHandle(w.workflowId).fetchHistory();
       for (const e of history.events ?? []) {
         const m = e.markerRecordedEventAttributes;
         if (m?.markerName !== 'core_local_activity') continue;

@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installRuntime } from '../../workers/runtime';
 import { LOCAL_SIM_CALLS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
+import { CAMPAIGN_BATCHES_PATCH } from '../../workflows/campaign';
 
 test('a recorded runMas history replays deterministically against the current workflow code', async () => {
   installRuntime({ logLevel: 'ERROR' });
@@ -31,6 +32,29 @@ test('a runMas history with simulated calls as local activities (time factor 0, 
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
 });
 
+test('a runMas history whose local calls finished in another order than they started replays deterministically', async () => {
+  installRuntime({ logLevel: 'ERROR' });
+  const history = historyFromJSON(
+    JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-out-of-order-history.json'), 'utf8')) as unknown,
+  );
+  const seqs = (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_local_activity')
+    .map(
+      (m) =>
+        JSON.parse(Buffer.from(m!.details!['data']!.payloads![0]!.data!).toString()) as { seq: number; activity_type: string },
+    )
+    .filter((d) => d.activity_type === 'callAgent')
+    .map((d) => d.seq);
+  // Recorded in completion order: a's call (the lowest sequence number) finished after b's and d's.
+  assert.notDeepEqual(
+    seqs,
+    [...seqs].sort((x, y) => x - y),
+    'the fixture holds calls that finished out of order',
+  );
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
+});
+
 // The campaign workflow and one of its runs, recorded with the current code and with the code from
 // before the failure-handling patch (agentbalance-campaign-failures-v1), and keyed profiling
 // (agentbalance-profile-keys-v1) with its continue-as-new: all must replay.
@@ -39,6 +63,8 @@ for (const [file, id] of [
   ['campaign-run-history.json', 'c-replay-fixture.run'],
   ['campaign-history-prepatch.json', 'c-replay-prepatch'],
   ['campaign-run-history-prepatch.json', 'c-replay-prepatch.run'],
+  ['campaign-batches-history.json', 'c-replay-batches'],
+  ['campaign-batch-history.json', 'c-replay-batches.batch'],
   ['profile-history.json', 'profile-replay-fixture'],
   ['profile-call-history.json', 'profile-replay-fixture.0'],
 ] as const) {
@@ -49,6 +75,22 @@ for (const [file, id] of [
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, id);
   });
 }
+
+test('the batched campaign fixture was recorded behind the batches patch, two runs per child', () => {
+  const history = historyFromJSON(
+    JSON.parse(readFileSync(path.join(__dirname, '../fixtures/campaign-batches-history.json'), 'utf8')) as unknown,
+  );
+  const events = history.events ?? [];
+  const patches = events
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_patch')
+    .map((m) => Buffer.from(m!.details!['patch-data']!.payloads![0]!.data!).toString());
+  assert.ok(patches.some((p) => p.includes(CAMPAIGN_BATCHES_PATCH)));
+  const children = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+  assert.equal(children.length, 2, 'four runs in two children');
+  for (const c of children)
+    assert.equal(c.startChildWorkflowExecutionInitiatedEventAttributes!.workflowType!.name, 'campaignBatch');
+});
 
 test('a real-time runMas history whose metric bookings overlap the calls (#17) replays deterministically', async () => {
   installRuntime({ logLevel: 'ERROR' });
