@@ -14,13 +14,6 @@ export function unitHash(seed: string, id: string): number {
   return (hi * 2 ** 32 + lo) / 2 ** 53;
 }
 
-/** 64-bit hex digest (two 32-bit hashes), for fingerprints. */
-export function hashHex(text: string): string {
-  const a = hash32(text, 0x2545f491).toString(16).padStart(8, '0');
-  const b = hash32(text, 0x6a09e667).toString(16).padStart(8, '0');
-  return a + b;
-}
-
 export const SplitFractionsSchema = z
   .object({
     profile: z.number().min(0).max(1),
@@ -56,13 +49,4 @@ export function splitIds(taskIds: readonly string[], seed: string, fractions: Sp
     else out.test.push(id);
   }
   return out;
-}
-
-/**
- * A short digest of a split's membership (order-independent), to store next to results so that
- * numbers from different splits are never compared by accident.
- */
-export function splitFingerprint(split: Split): string {
-  const part = (ids: readonly string[]): string => [...ids].sort().join('\n');
-  return `split-${hashHex(`profile\n${part(split.profile)}\ntrain\n${part(split.train)}\ntest\n${part(split.test)}`)}`;
 }
