@@ -1,7 +1,7 @@
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Backbone } from '../core/pool';
-import { callCostUsd } from '../core/pool';
+import { callCostUsd } from '../core/estimate';
 import { CALL_FAILURE_TYPE } from '../core/mas';
 import type { Task } from '../core/task';
 import { maxTokensWithinCost, maxTokensWithinTime } from '../core/ledger';

@@ -11,6 +11,7 @@ import { CALIBRATION_PROXY } from '../core/sim-calibration';
 import { decisionRole, rolesFor } from '../core/roles';
 import type { Task } from '../core/task';
 import { gradeSync } from '../core/graders';
+import { countTokens } from '../core/tokens';
 import { loadSplits } from './datasets';
 import { loadPool } from './pool-loader';
 import { openResultsStore, type ResultsStore, type RunError } from './results-store';
@@ -195,6 +196,8 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     roles: roles.map((r) => ({ id: r.id, prompt: r.prompt })),
     decisionRole: { id: decision.id, prompt: decision.prompt },
     seed: `${ctx.meta.spec.seed}/${key.method}`,
+    // The baselines count prompt tokens with the tokenizer, as the designer does (core/estimate.ts).
+    countTokens,
     ...(ctx.designer ? { designer: ctx.designer } : {}),
     ...(ctx.pluginAssigner ? { pluginAssigner: ctx.pluginAssigner } : {}),
   };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Domain } from '../core/domain';
+import { sigmoid } from '../core/estimate';
 import type { Budgets } from '../core/mas';
 import {
   createInitialDesigner,
@@ -211,8 +212,6 @@ function bernoulliLogProb(z: tf.Tensor, a: tf.Tensor): tf.Tensor {
 function bernoulliEntropy(z: tf.Tensor): tf.Tensor {
   return tf.sub(tf.softplus(z), tf.mul(z, tf.sigmoid(z)));
 }
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** Edge probabilities [u][v] of episode b from the flat logits [B, N, N]. */
 function edgeRows(ez: ArrayLike<number>, b: number, N: number, n: number): number[][] {

@@ -73,10 +73,3 @@ export type BackboneEconomics = Pick<
   'id' | 'provider' | 'priceInPerMTok' | 'priceOutPerMTok' | 'latency' | 'contextWindow'
 >;
 
-export function callCostUsd(b: Pick<Backbone, 'priceInPerMTok' | 'priceOutPerMTok'>, inTok: number, outTok: number): number {
-  return (inTok * b.priceInPerMTok + outTok * b.priceOutPerMTok) / 1e6;
-}
-
-export function callLatencyS(lat: LatencyModel, inTok: number, outTok: number): number {
-  return lat.ttftS + inTok / lat.prefillTps + outTok / lat.decodeTps;
-}

@@ -19,10 +19,3 @@ export function buildAgentPrompt(persona: string, query: string, peers: readonly
   return { system: persona, messages: [{ role: 'user', content }] };
 }
 
-/**
- * A cheap upper-leaning token estimate (≈3 characters per token) used only to divide the budget
- * between calls before they start; the activity counts exact tokens with the real tokenizer.
- */
-export function roughTokens(text: string): number {
-  return Math.ceil(text.length / 3) + 4;
-}

@@ -1,5 +1,6 @@
 import { BENCHMARK_DOMAIN, type BenchmarkId, type Domain } from './domain';
 import type { Backbone } from './pool';
+import { sigmoid } from './estimate';
 import { rngFor } from './random';
 
 /**
@@ -45,10 +46,6 @@ export const DOMAIN_REFERENCE: Readonly<Record<Domain, BenchmarkId>> = {
   knowledge: 'mmlu',
   code: 'humaneval',
 };
-
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
 
 export function logit(p: number): number {
   return Math.log(p / (1 - p));

@@ -25,8 +25,9 @@ import {
   type RunMasInputParsed,
   type RunMasResult,
 } from '../core/mas';
-import { callCostUsd, callLatencyS, type Backbone } from '../core/pool';
-import { buildAgentPrompt, roughTokens, type PeerMessage } from '../core/prompt';
+import { callCostUsd, callLatencyS, tokenUpperBound } from '../core/estimate';
+import type { Backbone } from '../core/pool';
+import { buildAgentPrompt, type PeerMessage } from '../core/prompt';
 import { llmTaskQueue, MAIN_TASK_QUEUE } from '../core/queues';
 
 /** Attempts per agent call (first try included); only 429/5xx/timeouts are retried. */
@@ -196,7 +197,7 @@ async function execute(
   const worstCaseUsd = new Map<string, number>();
   for (const a of spec.agents) {
     const inTok =
-      roughTokens(persona(a) + input.query) + index.preds.get(a.id)!.reduce((s, p) => s + wantedMaxTokens(agents.get(p)!), 0);
+      tokenUpperBound(persona(a) + input.query) + index.preds.get(a.id)!.reduce((s, p) => s + wantedMaxTokens(agents.get(p)!), 0);
     worstCaseUsd.set(a.id, callCostUsd(bb(a), inTok, wantedMaxTokens(a)));
   }
   const notStarted = new Set(spec.agents.map((a) => a.id));
@@ -207,7 +208,7 @@ async function execute(
   const decisionAgent = agents.get(spec.decision)!;
   const decisionReserveS = callLatencyS(
     bb(decisionAgent).latency,
-    roughTokens(persona(decisionAgent) + input.query) + 64 * index.preds.get(spec.decision)!.length,
+    tokenUpperBound(persona(decisionAgent) + input.query) + 64 * index.preds.get(spec.decision)!.length,
     Math.min(128, wantedMaxTokens(decisionAgent)),
   );
   // In real time, scheduling the decision call through Temporal also takes a little wall time.

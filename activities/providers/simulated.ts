@@ -1,13 +1,7 @@
 import type { Domain } from '../../core/domain';
-import { callLatencyS, type Backbone } from '../../core/pool';
-import {
-  DIFFICULTY_PRIOR,
-  backboneTheta,
-  citedAccuracyFor,
-  expectedAccuracy,
-  sigmoid,
-  taskDifficulty,
-} from '../../core/sim-calibration';
+import { callLatencyS, meanOutputTokens as modelledMeanOutputTokens, sigmoid } from '../../core/estimate';
+import type { Backbone } from '../../core/pool';
+import { DIFFICULTY_PRIOR, backboneTheta, citedAccuracyFor, expectedAccuracy, taskDifficulty } from '../../core/sim-calibration';
 import { hash32, lognormalWithMean, rngFor } from '../../core/random';
 import type { Task } from '../../core/task';
 import { countChatTokens, countTokens } from '../../core/tokens';
@@ -32,7 +26,6 @@ const REASONING_LENGTH_SPREAD = 0.5;
 const LATENCY_JITTER = 0.12;
 /** Visible answer length of reasoning backbones (the rest of their output is hidden reasoning). */
 const REASONING_VISIBLE_MEAN: Readonly<Record<Domain, number>> = { math: 180, knowledge: 110, code: 200 };
-const DEFAULT_MEAN_OUTPUT = { plain: 250, reasoning: 1500 } as const;
 
 /** Shorter outputs for roles that judge or summarise than for roles that solve. */
 export function roleLengthFactor(role: string): number {
@@ -42,12 +35,9 @@ export function roleLengthFactor(role: string): number {
   return 1;
 }
 
+/** Mean output length of a call: the same model the planners predict with (core/estimate.ts). */
 function meanOutputTokens(b: Backbone, domain: Domain | undefined): number {
-  const table = b.profile?.meanOutputTokens ?? {};
-  const fallback = b.reasoning ? DEFAULT_MEAN_OUTPUT.reasoning : DEFAULT_MEAN_OUTPUT.plain;
-  if (domain !== undefined) return table[domain] ?? fallback;
-  const all = Object.values(table).filter((v): v is number => typeof v === 'number');
-  return all.length > 0 ? all.reduce((s, v) => s + v, 0) / all.length : fallback;
+  return modelledMeanOutputTokens({ reasoning: b.reasoning, meanOutputTokens: b.profile?.meanOutputTokens }, domain);
 }
 
 /** What one simulated call decides, before any waiting: the response, or the fault it raises. */

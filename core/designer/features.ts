@@ -1,5 +1,5 @@
 import type { Budgets } from '../mas';
-import { sigmoid } from './irt';
+import { sigmoid } from '../estimate';
 import { abilityFor, type ProfiledBackbone } from './pool-profile';
 import { standaloneCall, type AgentSlot, type PredictionContext } from './predict';
 import type { BudgetScale } from './trained-designer';

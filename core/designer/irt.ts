@@ -1,4 +1,5 @@
 import type { Domain } from '../domain';
+import { sigmoid } from '../estimate';
 
 /**
  * Item response theory for backbone profiling: P(correct | m, q) = σ(a_q (θ_{m,d(q)} − b_q)).
@@ -41,10 +42,6 @@ export interface IrtFit {
   items: IrtItem[];
   logLikelihood: number;
   iterations: number;
-}
-
-export function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
 export function irtProbability(theta: number, b: number, a = 1): number {

@@ -13,9 +13,6 @@ import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatureDim, queryF
 export const POOL_PROFILE_KIND = 'agentbalance.pool-profile';
 export const POOL_PROFILE_VERSION = 1;
 
-/** Output tokens assumed when a backbone has no profile for a domain (reasoning models are verbose). */
-export const DEFAULT_MEAN_OUTPUT_TOKENS = { standard: 300, reasoning: 1200 } as const;
-
 export const ProfiledBackboneSchema = z
   .object({
     id: z.string().min(1),
@@ -123,14 +120,6 @@ export function abilityFor(b: ProfiledBackbone, domain: Domain): number {
   if (own !== undefined) return own;
   const vals = Object.values(b.ability).filter((v): v is number => v !== undefined);
   return vals.length ? vals.reduce((s, v) => s + v, 0) / vals.length : 0;
-}
-
-export function meanOutputTokensFor(b: ProfiledBackbone, domain: Domain): number {
-  const own = b.meanOutputTokens[domain];
-  if (own !== undefined) return own;
-  const vals = Object.values(b.meanOutputTokens).filter((v): v is number => v !== undefined);
-  if (vals.length) return vals.reduce((s, v) => s + v, 0) / vals.length;
-  return b.reasoning ? DEFAULT_MEAN_OUTPUT_TOKENS.reasoning : DEFAULT_MEAN_OUTPUT_TOKENS.standard;
 }
 
 /** Profile fields a pool-file backbone contributes (no fitting). */

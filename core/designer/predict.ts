@@ -1,19 +1,14 @@
 import type { Domain } from '../domain';
-import { orchestrationHopS } from '../orchestration';
-import { callCostUsd, callLatencyS } from '../pool';
-import { sigmoid } from './irt';
-import { abilityFor, meanOutputTokensFor, type ProfiledBackbone } from './pool-profile';
+import { MESSAGE_OVERHEAD_TOKENS, agentInputTokens, meanOutputTokens, predictCall, sigmoid, type AgentPrediction } from '../estimate';
+import { abilityFor, type ProfiledBackbone } from './pool-profile';
 
 /**
  * Predicted token cost, latency and accuracy of a candidate MAS from the pool profile
  * (docs/METHOD.md §0.1). The design graph is index-based over a fixed role order with the
  * decision agent last; edges only go from lower to higher index, so every graph is a DAG.
+ * Tokens, cost and latency of each call follow the shared model in core/estimate.ts.
  */
 
-/** Chat-format tokens per call beyond system prompt and query (role tags, separators). */
-export const CALL_OVERHEAD_TOKENS = 12;
-/** Tokens framing each predecessor message ("Agent X said: ..."). */
-export const MESSAGE_OVERHEAD_TOKENS = 8;
 /**
  * Peer sway bounds (logit units) of the accuracy surrogate: a backbone that is always right is
  * swayed by PEER_SWAY.min, one that is never right by PEER_SWAY.max. Same values and form as the
@@ -22,10 +17,7 @@ export const MESSAGE_OVERHEAD_TOKENS = 8;
  */
 export const PEER_SWAY = { min: 0.4, max: 3 } as const;
 
-export type TokenCounter = (text: string) => number;
-
-/** Rough tokenizer-free count (~4 characters a token) used when no real tokenizer is supplied. */
-export const approxTokenCount: TokenCounter = (text) => Math.max(1, Math.ceil(text.length / 4));
+export type { TokenCounter } from '../estimate';
 
 export interface AgentSlot {
   role: string;
@@ -54,21 +46,14 @@ export interface PredictionContext {
   peerSway: { min: number; max: number };
 }
 
-export interface AgentPrediction {
-  nIn: number;
-  nOut: number;
-  costUsd: number;
-  latencyS: number;
-  finishS: number;
-  /** Probability this agent's answer is right (surrogate). */
-  pCorrect: number;
-}
+/** A call's prediction (core/estimate.ts) with the surrogate's probability that its answer is right. */
+export type SurrogateAgentPrediction = AgentPrediction & { pCorrect: number };
 
 export interface MasPrediction {
   costUsd: number;
   latencyS: number;
   accuracy: number;
-  perAgent: (AgentPrediction | null)[];
+  perAgent: (SurrogateAgentPrediction | null)[];
   /** Slot indices of the critical path, source first. */
   criticalPath: number[];
 }
@@ -79,7 +64,7 @@ export function decisionIndex(g: Pick<DesignGraph, 'slots'>): number {
 
 /** Input tokens of a standalone call (no predecessor messages). */
 export function standaloneInputTokens(slot: AgentSlot, queryTokens: number): number {
-  return slot.systemTokens + queryTokens + CALL_OVERHEAD_TOKENS;
+  return agentInputTokens(slot.systemTokens, queryTokens);
 }
 
 /** Cost and latency of one agent called alone: a lower bound on its share in any topology. */
@@ -89,8 +74,8 @@ export function standaloneCall(
   ctx: Pick<PredictionContext, 'domain' | 'queryTokens'>,
 ): { costUsd: number; latencyS: number; nIn: number; nOut: number } {
   const nIn = standaloneInputTokens(slot, ctx.queryTokens);
-  const nOut = meanOutputTokensFor(b, ctx.domain) * (slot.outputFactor ?? 1);
-  return { costUsd: callCostUsd(b, nIn, nOut), latencyS: callLatencyS(b.latency, nIn, nOut) + orchestrationHopS(b.provider), nIn, nOut };
+  const nOut = meanOutputTokens(b, ctx.domain) * (slot.outputFactor ?? 1);
+  return { ...predictCall(b, nIn, nOut), nIn, nOut };
 }
 
 /**
@@ -103,7 +88,7 @@ export function standaloneCall(
  */
 export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPrediction {
   const n = g.slots.length;
-  const per: (AgentPrediction | null)[] = new Array<AgentPrediction | null>(n).fill(null);
+  const per: (SurrogateAgentPrediction | null)[] = new Array<SurrogateAgentPrediction | null>(n).fill(null);
   const argPred = new Array<number>(n).fill(-1);
   let costUsd = 0;
   let latencyS = 0;
@@ -127,10 +112,8 @@ export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPredictio
       peer += 2 * pu.pCorrect - 1;
       nPeers++;
     }
-    const nOut = meanOutputTokensFor(b, ctx.domain) * (slot.outputFactor ?? 1);
-    // A real-time call also waits for its orchestration (measured per hop, core/orchestration.ts).
-    const lat = callLatencyS(b.latency, nIn, nOut) + orchestrationHopS(b.provider);
-    const cost = callCostUsd(b, nIn, nOut);
+    const nOut = meanOutputTokens(b, ctx.domain) * (slot.outputFactor ?? 1);
+    const { costUsd: cost, latencyS: lat } = predictCall(b, nIn, nOut);
     const theta = abilityFor(b, ctx.domain);
     const sway = ctx.peerSway.min + (ctx.peerSway.max - ctx.peerSway.min) * (1 - sigmoid(theta));
     const bonus = nPeers ? sway * (peer / nPeers) : 0;

@@ -1,7 +1,7 @@
 import type { Domain } from '../domain';
-import { callCostUsd, callLatencyS } from '../pool';
+import { callCostUsd, callLatencyS, meanOutputTokens } from '../estimate';
 import { irtProbability } from './irt';
-import { abilityFor, meanOutputTokensFor, type PoolProfile, type ProfiledBackbone } from './pool-profile';
+import { abilityFor, type PoolProfile, type ProfiledBackbone } from './pool-profile';
 import { DOMAINS } from './query-features';
 
 /**
@@ -39,7 +39,7 @@ export function backboneMetrics(
   inputTokens: number,
 ): BackboneMetrics[] {
   return backbones.map((b) => {
-    const nOut = meanOutputTokensFor(b, domain);
+    const nOut = meanOutputTokens(b, domain);
     return {
       id: b.id,
       accuracy: irtProbability(abilityFor(b, domain), difficulty),

@@ -1,4 +1,4 @@
-import { sigmoid } from './irt';
+import { sigmoid } from '../estimate';
 import { Rng } from '../random';
 import { cloneGraph, emptyAdjacency, pruneInactiveEdges, repairSinks, type DesignGraph } from './predict';
 import type { WeightTensor } from './trained-designer';

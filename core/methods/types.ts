@@ -1,3 +1,4 @@
+import type { TokenCounter } from '../estimate';
 import type { Budgets, MasSpec } from '../mas';
 import type { Backbone } from '../pool';
 import type { Task } from '../task';
@@ -28,6 +29,12 @@ export interface MethodContext {
    * weigh abilities use σ(θ − b̂); absent, b̂ defaults to the pool's mean ability in the domain.
    */
   difficulty?: number;
+  /**
+   * Token counter for prompts and the question (the tokenizer, core/tokens.ts, where the caller has
+   * it); absent, 1.3 tokens per word (core/estimate.ts). Injected because core/methods is also part
+   * of the workflow bundle, which must not carry the tokenizer.
+   */
+  countTokens?: TokenCounter;
   /** The `agentbalance` method: the trained designer (activities/designer-service.ts `designerPlanner`). */
   designer?: (ctx: MethodContext) => MethodPlan;
   /**

@@ -4,34 +4,35 @@
  * embeddings for the topology-first methods, and a greedy per-agent backbone assignment with an
  * exact budget check (plug-in variants and BAMAS).
  *
- * Prediction model (deliberately simple, the same for every baseline so none is favoured):
- *   n_in(v)  = CALL_OVERHEAD + 1.3 × words(system prompt of v + question)
+ * Prediction model: the shared one of core/estimate.ts, the same for every baseline so none is
+ * favoured and the same the designer plans with:
+ *   n_in(v)  = tokens(system prompt of v) + tokens(question) + CALL_OVERHEAD
  *              + Σ_{u→v} (n_out(u) + MESSAGE_OVERHEAD)
- *   n_out(v) = profile.meanOutputTokens[domain] of β(v) (300 / 1200 for standard / reasoning
- *              backbones without a profile)
- *   cost     = Σ_v n_in·p_in + n_out·p_out,  latency = critical path of ttft + n_in/prefill + n_out/decode.
+ *   n_out(v) = mean output tokens of β(v) in the domain (estimate.ts `meanOutputTokens`)
+ *   cost     = Σ_v n_in·p_in + n_out·p_out,  latency = critical path of ttft + n_in/prefill + n_out/decode
+ *              (+ the orchestration hop of a real-time backbone).
+ * tokens() is the context's `countTokens` (the tokenizer, where the caller injects it), else 1.3 per word.
  */
 import { validateSpec } from '../dag';
 import { HashedNgramEmbedder, type Embedder } from '../designer/embed';
 import { Rng } from '../random';
 import type { Domain } from '../domain';
 import type { Budgets, MasAgent, MasSpec } from '../mas';
-import { orchestrationHopS } from '../orchestration';
-import { callCostUsd, callLatencyS, type Backbone } from '../pool';
+import {
+  MESSAGE_OVERHEAD_TOKENS,
+  agentInputTokens,
+  callCostUsd,
+  meanOutputTokens,
+  predictCall,
+  sigmoid,
+  wordTokenEstimate,
+  type AgentPrediction,
+} from '../estimate';
+import type { Backbone } from '../pool';
 import type { MethodContext, PlanPrediction, RolePrompt } from './types';
 
-export const TOKENS_PER_WORD = 1.3;
-export const CALL_OVERHEAD_TOKENS = 12;
-export const MESSAGE_OVERHEAD_TOKENS = 8;
-/** Output tokens assumed for a backbone without a profile for any domain. */
-export const DEFAULT_OUTPUT_TOKENS = { standard: 300, reasoning: 1200 } as const;
 /** Relative slack on budget checks: floating-point noise only. */
 const FIT_EPS = 1e-12;
-
-export function wordCount(text: string): number {
-  const m = text.match(/\S+/g);
-  return m ? m.length : 0;
-}
 
 /** θ_{m,d}: the backbone's ability in the domain; else its mean over other domains; else 0. */
 export function abilityOf(b: Backbone, domain: Domain): number {
@@ -43,16 +44,7 @@ export function abilityOf(b: Backbone, domain: Domain): number {
 }
 
 export function meanOutputTokensOf(b: Backbone, domain: Domain): number {
-  const mo = b.profile?.meanOutputTokens ?? {};
-  const own = mo[domain];
-  if (own !== undefined) return own;
-  const vals = Object.values(mo).filter((v): v is number => typeof v === 'number');
-  if (vals.length) return vals.reduce((s, v) => s + v, 0) / vals.length;
-  return b.reasoning ? DEFAULT_OUTPUT_TOKENS.reasoning : DEFAULT_OUTPUT_TOKENS.standard;
-}
-
-export function sigmoid(z: number): number {
-  return 1 / (1 + Math.exp(-z));
+  return meanOutputTokens({ reasoning: b.reasoning, meanOutputTokens: b.profile?.meanOutputTokens }, domain);
 }
 
 /** b̂(q) used when weighing abilities: the context's, else the pool's mean ability in the domain. */
@@ -65,13 +57,6 @@ export function difficultyOf(ctx: MethodContext): number {
 /** Predicted probability that backbone `b` answers the query right alone: σ(θ − b̂). */
 export function successProbability(b: Backbone, ctx: MethodContext): number {
   return sigmoid(abilityOf(b, ctx.task.domain) - difficultyOf(ctx));
-}
-
-export interface AgentPrediction {
-  nIn: number;
-  nOut: number;
-  costUsd: number;
-  latencyS: number;
 }
 
 export interface SpecPrediction extends PlanPrediction {
@@ -114,7 +99,7 @@ export interface CompiledTopology {
   /** Agent indices in a topological order. */
   order: number[];
   preds: number[][];
-  /** CALL_OVERHEAD + 1.3 × words(system prompt + question) per agent. */
+  /** tokens(system prompt) + tokens(question) + CALL_OVERHEAD per agent. */
   baseIn: number[];
 }
 
@@ -127,15 +112,14 @@ export function compileTopology(
   const index = validateSpec(spec);
   const ids = top.agents.map((a) => a.id);
   const pos = new Map(ids.map((id, i) => [id, i]));
-  const qWords = wordCount(ctx.task.question);
+  const count = ctx.countTokens ?? wordTokenEstimate;
+  const qTokens = count(ctx.task.question);
   return {
     ids,
     decision: pos.get(top.decision)!,
     order: index.order.map((id) => pos.get(id)!),
     preds: ids.map((id) => index.preds.get(id)!.map((p) => pos.get(p)!)),
-    baseIn: top.agents.map(
-      (a) => CALL_OVERHEAD_TOKENS + TOKENS_PER_WORD * (qWords + wordCount(a.systemPrompt ?? rolePrompts[a.role] ?? '')),
-    ),
+    baseIn: top.agents.map((a) => agentInputTokens(count(a.systemPrompt ?? rolePrompts[a.role] ?? ''), qTokens)),
   };
 }
 
@@ -154,15 +138,14 @@ export function predictCompiled(
     const b = assign[v]!;
     let nIn = c.baseIn[v]!;
     let start = 0;
+    // The predecessors' terms of estimate.ts `agentInputTokens`, inline on this hot path.
     for (const u of c.preds[v]!) {
       nIn += perAgent[u]!.nOut + MESSAGE_OVERHEAD_TOKENS;
       if (finish[u]! > start) start = finish[u]!;
     }
     const nOut = meanOutputTokensOf(b, domain);
-    const cost = callCostUsd(b, nIn, nOut);
-    // A real-time call also waits for its orchestration (measured per hop, core/orchestration.ts).
-    const lat = callLatencyS(b.latency, nIn, nOut) + orchestrationHopS(b.provider);
-    perAgent[v] = { nIn, nOut, costUsd: cost, latencyS: lat };
+    const { costUsd: cost, latencyS: lat } = predictCall(b, nIn, nOut);
+    perAgent[v] = { nIn, nOut, costUsd: cost, latencyS: lat, finishS: start + lat };
     finish[v] = start + lat;
     if (finish[v]! > latencyS) latencyS = finish[v]!;
     costUsd += cost;

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Backbone } from '../../core/pool';
-import { callCostUsd } from '../../core/pool';
+import { callCostUsd } from '../../core/estimate';
 import type { MasSpec, RunMasInput, RunMasResult } from '../../core/mas';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { LOCAL_MODELS, installDir, modelPath, runtimeEntry } from '../../infra/model-server/catalog';

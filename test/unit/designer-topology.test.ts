@@ -4,14 +4,14 @@ import fc from 'fast-check';
 import { createHighsMatchingSolver } from '../../activities/matching-solver';
 import { createInitialDesigner, designMas, designerWeights, prepareDesign, runPolicy } from '../../core/designer/designer';
 import { HashedNgramEmbedder } from '../../core/designer/embed';
-import { profileFromPoolFile, meanOutputTokensFor } from '../../core/designer/pool-profile';
-import { CALL_OVERHEAD_TOKENS, MESSAGE_OVERHEAD_TOKENS, predictMas } from '../../core/designer/predict';
+import { profileFromPoolFile } from '../../core/designer/pool-profile';
+import { predictMas } from '../../core/designer/predict';
 import { Rng } from '../../core/random';
 import { decodeTopology, topologyForward } from '../../core/designer/topology';
 import { synthesize } from '../../core/designer/synthesis';
 import { repairSinks, type DesignGraph } from '../../core/designer/predict';
 import { MasSpecSchema, type Budgets, type MasSpec } from '../../core/mas';
-import { callCostUsd, callLatencyS } from '../../core/pool';
+import { CALL_OVERHEAD_TOKENS, MESSAGE_OVERHEAD_TOKENS, callCostUsd, callLatencyS, meanOutputTokens } from '../../core/estimate';
 import { countTokens } from '../../core/tokens';
 import { MATH_ROLES, ROLES_BY_DOMAIN, randomPool, smallPool } from './designer-fixtures';
 import type { Domain } from '../../core/domain';
@@ -69,7 +69,7 @@ function independentCostLatency(
       countTokens(query) +
       CALL_OVERHEAD_TOKENS +
       preds.reduce((s, u) => s + out.get(u)! + MESSAGE_OVERHEAD_TOKENS, 0);
-    const nOut = meanOutputTokensFor(b, domain) * (factor[a.role] ?? 1);
+    const nOut = meanOutputTokens(b, domain) * (factor[a.role] ?? 1);
     out.set(id, nOut);
     cost += callCostUsd(b, nIn, nOut);
     const f = Math.max(0, ...preds.map((u) => finish.get(u)!)) + callLatencyS(b.latency, nIn, nOut);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BENCHMARK_DOMAIN, type BenchmarkId } from '../../core/domain';
-import { callCostUsd, callLatencyS } from '../../core/pool';
+import { callCostUsd, callLatencyS } from '../../core/estimate';
 import { BUILTIN_POOLS } from '../../core/pool-file';
 import { DIFFICULTY_PRIOR, expectedAccuracy, solveTheta } from '../../core/sim-calibration';
 import { SimulatedProvider } from '../../activities/providers/simulated';
