@@ -47,6 +47,14 @@ export function tokenUpperBound(text: string): number {
  */
 export const DEFAULT_OUTPUT_TOKENS = { standard: 250, reasoning: 1500 } as const;
 
+/**
+ * The output cap a call asks for: about 3× the backbone's mean output in the domain, within
+ * [256, 8192]; 1024 without a mean. (The activity lowers it further to fit the cost and time left.)
+ */
+export function maxOutputTokens(mean: number | undefined): number {
+  return mean !== undefined ? Math.min(8192, Math.max(256, Math.ceil(3 * mean))) : 1024;
+}
+
 /** What the output-length model reads of a backbone (a pool-file backbone's profile or a fitted one). */
 export interface OutputLengthProfile {
   reasoning?: boolean | undefined;

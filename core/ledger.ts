@@ -99,3 +99,41 @@ export function maxTokensWithinTime(
   if (fixed >= secondsLeft) return 0;
   return Math.max(0, Math.min(wantedMaxTokens, Math.floor((secondsLeft - fixed) * latency.decodeTps)));
 }
+
+/**
+ * The cost ledger of one run as its calls use it: each attempt reserves its fair share of what is
+ * left, given the worst-case cost of every agent that has not finished yet (this one included).
+ */
+export class RunBudget {
+  private readonly ledger: CostLedger;
+  private readonly unfinished: Set<string>;
+
+  constructor(
+    limitUsd: number | undefined,
+    private readonly worstCaseUsd: ReadonlyMap<string, number>,
+  ) {
+    this.ledger = new CostLedger(limitUsd);
+    this.unfinished = new Set(worstCaseUsd.keys());
+  }
+
+  get spentUsd(): number {
+    return this.ledger.spentUsd;
+  }
+
+  /** Reserves attempt `attempt` of agent `agentId`; returns the reservation key and its cost cap. */
+  reserve(agentId: string, attempt: number): { key: string; capUsd: number } {
+    const key = `${agentId}#${attempt}`;
+    const pending = [...this.unfinished].map((id) => this.worstCaseUsd.get(id)!);
+    const capUsd = this.ledger.reserve(key, fairShare(this.ledger.available(), this.worstCaseUsd.get(agentId)!, pending));
+    return { key, capUsd };
+  }
+
+  settle(key: string, actualUsd: number): void {
+    this.ledger.settle(key, actualUsd);
+  }
+
+  /** The agent will make no more calls: its worst case no longer holds budget back from the others. */
+  finished(agentId: string): void {
+    this.unfinished.delete(agentId);
+  }
+}

@@ -13,8 +13,7 @@ import type * as callAgentActivities from '../activities/call-agent';
 import type * as gradingActivities from '../activities/grading';
 import type * as observeActivities from '../activities/observe';
 import { MasSpecError, validateSpec, type DagIndex } from '../core/dag';
-import { HOPS_AFTER_SOFT_DEADLINE, ORCHESTRATION_HOP_S } from '../core/orchestration';
-import { CostLedger, fairShare } from '../core/ledger';
+import { RunBudget } from '../core/ledger';
 import {
   CALL_FAILURE_TYPE,
   RunMasInputSchema,
@@ -25,20 +24,20 @@ import {
   type RunMasInputParsed,
   type RunMasResult,
 } from '../core/mas';
-import { callCostUsd, callLatencyS, tokenUpperBound } from '../core/estimate';
 import type { Backbone } from '../core/pool';
 import { buildAgentPrompt, type PeerMessage } from '../core/prompt';
 import { llmTaskQueue, MAIN_TASK_QUEUE } from '../core/queues';
-
-/** Attempts per agent call (first try included); only 429/5xx/timeouts are retried. */
-export const MAX_ATTEMPTS = 4;
-/** Real seconds granted past the latency budget for cancellation to land before the fallback answer. */
-const HARD_DEADLINE_GRACE_S = 0.25;
-/**
- * Real seconds set aside after the soft deadline for the orchestration the decision agent still
- * needs (timer, dispatch, result): the measured per-hop overhead at its 99th percentile (#17).
- */
-const ORCHESTRATION_RESERVE_REAL_S = HOPS_AFTER_SOFT_DEADLINE * ORCHESTRATION_HOP_S.p99;
+import {
+  MAX_ATTEMPTS,
+  fallbackAnswer,
+  newTrace,
+  planRun,
+  retryDecision,
+  runFlags,
+  runLatencyS,
+  type CallFailure,
+  type RunPlan,
+} from '../core/run-plan';
 
 // The queues come from the input (`taskQueues`), so histories of runs without it replay unchanged.
 const gradingOn = (taskQueue: string) =>
@@ -168,7 +167,27 @@ function usesLocalSimCalls(input: RunMasInputParsed): boolean {
   return allSimulated && (input.simulation?.timeFactor ?? 0) === 0 && patched(LOCAL_SIM_CALLS_PATCH);
 }
 
-/** The run itself, on a validated input. */
+/** What every agent of a run shares: the plan, the cost budget and the deadline scopes. */
+interface RunContext {
+  input: RunMasInputParsed;
+  plan: RunPlan;
+  budget: RunBudget;
+  backbones: ReadonlyMap<string, Backbone>;
+  /** Cancelled at the soft deadline: every agent but the decision agent. */
+  workersScope: CancellationScope;
+  /** Cancelled at the hard deadline (plus a grace): the decision agent. */
+  decisionScope: CancellationScope;
+  localSim: boolean;
+}
+
+/**
+ * The run itself, on a validated input:
+ *   plan (core/run-plan.ts): output caps, worst-case costs, soft and hard deadlines;
+ *   in real time, cancel the other agents at the soft deadline and the decision agent at the hard one;
+ *   run each agent once its predecessors have settled (runAgent: reserve, call, retry, settle);
+ *   answer with the decision agent, or fall back to the best answer that finished in time;
+ *   grade the answer.
+ */
 async function execute(
   input: RunMasInputParsed,
   index: DagIndex,
@@ -180,222 +199,54 @@ async function execute(
   const backbones = new Map(input.backbones.map((b) => [b.id, b]));
   const agents = new Map(spec.agents.map((a) => [a.id, a]));
   const domain = input.task?.domain;
-  const bb = (a: MasAgent): Backbone => backbones.get(a.backbone)!;
-  const persona = (a: MasAgent): string => a.systemPrompt ?? input.rolePrompts[a.role]!;
-  const wantedMaxTokens = (a: MasAgent): number => {
-    if (a.maxTokens !== undefined) return a.maxTokens;
-    const mean = domain ? bb(a).profile?.meanOutputTokens[domain] : undefined;
-    return mean !== undefined ? Math.min(8192, Math.max(256, Math.ceil(3 * mean))) : 1024;
-  };
-  const simulated = spec.agents.some((a) => bb(a).provider === 'simulated');
-  const realProvider = spec.agents.some((a) => bb(a).provider !== 'simulated');
-  // Real seconds per modelled second: real providers run in real time; the simulated pool waits
-  // timeFactor real seconds per simulated second (0: no waiting, deadlines use the modelled clock).
-  const scale = realProvider ? 1 : (input.simulation?.timeFactor ?? 0);
-
-  // Worst-case cost of each call, to divide the budget fairly between calls not yet made.
-  const worstCaseUsd = new Map<string, number>();
-  for (const a of spec.agents) {
-    const inTok =
-      tokenUpperBound(persona(a) + input.query) + index.preds.get(a.id)!.reduce((s, p) => s + wantedMaxTokens(agents.get(p)!), 0);
-    worstCaseUsd.set(a.id, callCostUsd(bb(a), inTok, wantedMaxTokens(a)));
-  }
-  const notStarted = new Set(spec.agents.map((a) => a.id));
-
-  // Latency budget. The decision agent needs time to answer, so other agents must be done by a
-  // soft deadline that leaves it its predicted latency on a modest answer.
-  const latencyBudget = budgets.maxLatencyS;
-  const decisionAgent = agents.get(spec.decision)!;
-  const decisionReserveS = callLatencyS(
-    bb(decisionAgent).latency,
-    tokenUpperBound(persona(decisionAgent) + input.query) + 64 * index.preds.get(spec.decision)!.length,
-    Math.min(128, wantedMaxTokens(decisionAgent)),
+  const plan = planRun(
+    { spec, backbones, rolePrompts: input.rolePrompts, query: input.query, domain, budgets, timeFactor: input.simulation?.timeFactor },
+    index,
   );
-  // In real time, scheduling the decision call through Temporal also takes a little wall time.
-  const orchestrationReserveS = scale > 0 ? ORCHESTRATION_RESERVE_REAL_S / scale : 0;
-  const softDeadlineS =
-    latencyBudget === undefined ? Infinity : Math.max(0, latencyBudget - decisionReserveS - orchestrationReserveS);
-  const hardDeadlineS = latencyBudget ?? Infinity;
-
-  const ledger = new CostLedger(budgets.maxCostUsd);
-  const states = new Map<string, AgentState>();
-  let deadlineHit = false;
-  let budgetExhausted = false;
-
-  // Real-time enforcement: cancel outstanding calls when the (scaled) deadlines pass.
-  const workersScope = new CancellationScope();
-  const decisionScope = new CancellationScope();
-  if (latencyBudget !== undefined && scale > 0) {
+  const run: RunContext = {
+    input,
+    plan,
+    budget: new RunBudget(budgets.maxCostUsd, plan.worstCaseUsd),
+    backbones,
+    workersScope: new CancellationScope(),
+    decisionScope: new CancellationScope(),
+    localSim,
+  };
+  if (plan.cancelAfterMs) {
+    const { others, decision } = plan.cancelAfterMs;
     void CancellationScope.nonCancellable(async () => {
-      await sleep(Math.max(1, softDeadlineS * scale * 1000));
-      workersScope.cancel();
+      await sleep(others);
+      run.workersScope.cancel();
     });
     void CancellationScope.nonCancellable(async () => {
-      await sleep(Math.max(1, (hardDeadlineS * scale + HARD_DEADLINE_GRACE_S) * 1000));
-      decisionScope.cancel();
+      await sleep(decision);
+      run.decisionScope.cancel();
     });
   }
-
-  const runAgent = async (a: MasAgent): Promise<AgentState> => {
-    const isDecision = a.id === spec.decision;
-    const backbone = bb(a);
-    const preds = index.preds.get(a.id)!.map((p) => states.get(p)!);
-    let clockS = Math.max(0, ...preds.map((p) => p.trace.finishS));
-    const deadlineS = isDecision ? hardDeadlineS : softDeadlineS;
-    const trace: AgentTrace = {
-      id: a.id,
-      role: a.role,
-      backbone: a.backbone,
-      status: 'ok',
-      inputTokens: 0,
-      outputTokens: 0,
-      costUsd: 0,
-      latencyS: 0,
-      startS: clockS,
-      finishS: clockS,
-      maxTokens: 0,
-      attempts: 0,
-    };
-    const done = (status: AgentStatus, extra: Partial<AgentTrace> = {}): AgentState => {
-      notStarted.delete(a.id);
-      Object.assign(trace, { status, finishS: Math.max(trace.finishS, clockS) }, extra);
-      return { trace, usable: status === 'ok' };
-    };
-    const scope = isDecision ? decisionScope : workersScope;
-    if (clockS >= deadlineS || (scope.consideredCancelled && !isDecision)) {
-      deadlineHit = true;
-      return done('skipped_deadline');
-    }
-    const peers: PeerMessage[] = preds
-      .filter((p) => p.usable)
-      .map((p) => ({ agentId: p.trace.id, role: p.trace.role, text: p.trace.text ?? '' }));
-    const prompt = buildAgentPrompt(persona(a), input.query, peers);
-    const act = localSim ? localCalls : llmActivities(backbone, input.taskQueues?.llm);
-
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      trace.attempts = attempt;
-      const key = `${a.id}#${attempt}`;
-      const pending = [...notStarted].map((id) => worstCaseUsd.get(id)!);
-      const capUsd = ledger.reserve(key, fairShare(ledger.available(), worstCaseUsd.get(a.id)!, pending));
-      try {
-        const res = await scope.run(() =>
-          act.callAgent({
-            agentId: a.id,
-            role: a.role,
-            backbone,
-            system: prompt.system,
-            messages: prompt.messages,
-            wantedMaxTokens: wantedMaxTokens(a),
-            temperature: 0.7,
-            ...(budgets.maxCostUsd !== undefined ? { costCapUsd: capUsd } : {}),
-            ...(Number.isFinite(deadlineS) ? { secondsLeft: deadlineS - clockS } : {}),
-            ...(simulated
-              ? {
-                  simulation: {
-                    ...(input.task ? { task: input.task } : {}),
-                    seed: `${input.simulation?.seed ?? '0'}/${a.id}/${attempt}`,
-                    peerTexts: peers.map((p) => p.text),
-                    timeFactor: input.simulation?.timeFactor ?? 0,
-                    rate429: input.simulation?.rate429 ?? 0,
-                    rate5xx: input.simulation?.rate5xx ?? 0,
-                  },
-                }
-              : {}),
-          }),
-        );
-        if (res.status !== 'ok') {
-          ledger.settle(key, 0);
-          if (res.status === 'skipped_budget') budgetExhausted = true;
-          else deadlineHit = true;
-          return done(res.status, { inputTokens: res.inputTokens });
-        }
-        ledger.settle(key, res.costUsd);
-        clockS += res.latencyS;
-        const arrivedInTime = clockS <= deadlineS;
-        if (!arrivedInTime) {
-          // Too late to be used: downstream agents stopped waiting for it at the deadline.
-          deadlineHit = true;
-          clockS = deadlineS;
-        }
-        return done(arrivedInTime ? 'ok' : 'cancelled_deadline', {
-          inputTokens: trace.inputTokens + res.usage.inputTokens,
-          outputTokens: trace.outputTokens + res.usage.outputTokens,
-          costUsd: trace.costUsd + res.costUsd,
-          latencyS: trace.latencyS + res.latencyS,
-          maxTokens: res.maxTokens,
-          text: res.text,
-        });
-      } catch (err) {
-        if (isCancellation(err)) {
-          // Cancelled by the deadline: the provider may have billed part of the call; its usage is
-          // unknown to us, so the reservation (an upper bound) is booked.
-          const bookedUsd = Number.isFinite(capUsd) ? capUsd : 0;
-          ledger.settle(key, bookedUsd);
-          trace.costUsd += bookedUsd;
-          deadlineHit = true;
-          clockS = Math.max(clockS, deadlineS);
-          return done('cancelled_deadline');
-        }
-        const failure = describeFailure(err);
-        ledger.settle(key, failure.costUsd);
-        trace.costUsd += failure.costUsd;
-        if (!failure.retryable || attempt === MAX_ATTEMPTS) return done('failed', { error: failure.message });
-        // Honour the provider's retry-after; otherwise exponential backoff from 1 s.
-        const waitS = failure.retryAfterS ?? 2 ** (attempt - 1);
-        clockS += waitS;
-        if (clockS >= deadlineS) {
-          deadlineHit = true;
-          return done('skipped_deadline', { error: failure.message });
-        }
-        if (scale > 0) {
-          try {
-            await scope.run(() => sleep(waitS * scale * 1000));
-          } catch (err) {
-            if (!isCancellation(err)) throw err;
-            // The deadline fell during the backoff: keep the trace (and the failed attempts' cost).
-            deadlineHit = true;
-            clockS = Math.max(clockS, deadlineS);
-            return done('cancelled_deadline', { error: failure.message });
-          }
-        }
-      }
-    }
-    return done('failed');
-  };
 
   // Each agent starts as soon as all its predecessors have settled; independent agents overlap.
   const running = new Map<string, Promise<AgentState>>();
   for (const id of index.order) {
-    const a = agents.get(id)!;
     const before = index.preds.get(id)!.map((p) => running.get(p)!);
     running.set(
       id,
-      Promise.all(before).then(async () => {
-        const s = await runAgent(a);
-        states.set(id, s);
+      Promise.all(before).then(async (preds) => {
+        const s = await runAgent(run, agents.get(id)!, preds);
         return s;
       }),
     );
   }
-  await Promise.all(running.values());
+  const settled = await Promise.all(running.values());
+  const states = new Map(index.order.map((id, i) => [id, settled[i]!]));
 
   const decision = states.get(spec.decision)!;
-  let answer: string;
-  if (decision.usable) {
-    answer = decision.trace.text ?? '';
-  } else {
-    answer = bestFinishedAnswer([...states.values()], backbones, domain);
-  }
+  const answer = decision.usable ? (decision.trace.text ?? '') : fallbackAnswer(settled, backbones, domain);
   const traces = spec.agents.map((a) => states.get(a.id)!.trace);
-  // The answer is available when the last call settles, or at the deadline if we gave up waiting.
-  const latencyS = Math.min(hardDeadlineS, Math.max(...traces.map((t) => t.finishS)));
-
   const outcome = {
-    costUsd: ledger.spentUsd,
-    latencyS,
-    deadlineHit,
-    budgetExhausted,
-    simulated,
+    costUsd: run.budget.spentUsd,
+    latencyS: runLatencyS(traces, plan.hardDeadlineS),
+    ...runFlags(traces),
+    simulated: plan.simulated,
     agents: traces,
     topology: {
       agents: spec.agents.map((a) => ({ id: a.id, role: a.role, backbone: a.backbone })),
@@ -413,14 +264,117 @@ async function execute(
   return { answer, ...(correct !== undefined ? { correct } : {}), ...outcome };
 }
 
-interface FailureInfo {
-  message: string;
-  retryable: boolean;
-  retryAfterS?: number;
-  costUsd: number;
+/** Closes an agent's trace: it will make no more calls. */
+function finish(run: RunContext, trace: AgentTrace, status: AgentStatus, clockS: number, extra: Partial<AgentTrace> = {}): AgentState {
+  run.budget.finished(trace.id);
+  Object.assign(trace, { status, finishS: Math.max(trace.finishS, clockS) }, extra);
+  return { trace, usable: status === 'ok' };
 }
 
-function describeFailure(err: unknown): FailureInfo {
+/**
+ * One agent: skip it if its deadline has passed; otherwise call its backbone with the usable
+ * predecessor answers, each attempt reserving its fair share of the budget, retrying per
+ * `retryDecision` on the agent's modelled clock, until it answers, fails, or a deadline stops it.
+ */
+async function runAgent(run: RunContext, a: MasAgent, preds: readonly AgentState[]): Promise<AgentState> {
+  const { input, plan, budget } = run;
+  const isDecision = a.id === input.spec.decision;
+  const backbone = run.backbones.get(a.backbone)!;
+  const trace = newTrace(a, Math.max(0, ...preds.map((p) => p.trace.finishS)));
+  let clockS = trace.startS;
+  const deadlineS = isDecision ? plan.hardDeadlineS : plan.softDeadlineS;
+  const scope = isDecision ? run.decisionScope : run.workersScope;
+  if (clockS >= deadlineS || (scope.consideredCancelled && !isDecision)) return finish(run, trace, 'skipped_deadline', clockS);
+  const peers: PeerMessage[] = preds
+    .filter((p) => p.usable)
+    .map((p) => ({ agentId: p.trace.id, role: p.trace.role, text: p.trace.text ?? '' }));
+  const prompt = buildAgentPrompt(plan.persona.get(a.id)!, input.query, peers);
+  const act = run.localSim ? localCalls : llmActivities(backbone, input.taskQueues?.llm);
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    trace.attempts = attempt;
+    const { key, capUsd } = budget.reserve(a.id, attempt);
+    let failure: CallFailure;
+    try {
+      const res = await scope.run(() =>
+        act.callAgent({
+          agentId: a.id,
+          role: a.role,
+          backbone,
+          system: prompt.system,
+          messages: prompt.messages,
+          wantedMaxTokens: plan.wantedMaxTokens.get(a.id)!,
+          temperature: 0.7,
+          ...(input.budgets.maxCostUsd !== undefined ? { costCapUsd: capUsd } : {}),
+          ...(Number.isFinite(deadlineS) ? { secondsLeft: deadlineS - clockS } : {}),
+          ...(plan.simulated ? { simulation: simulationOf(input, a.id, attempt, peers) } : {}),
+        }),
+      );
+      if (res.status !== 'ok') {
+        budget.settle(key, 0);
+        return finish(run, trace, res.status, clockS, { inputTokens: res.inputTokens });
+      }
+      budget.settle(key, res.costUsd);
+      clockS += res.latencyS;
+      const arrivedInTime = clockS <= deadlineS;
+      // Too late to be used: downstream agents stopped waiting for it at the deadline.
+      if (!arrivedInTime) clockS = deadlineS;
+      return finish(run, trace, arrivedInTime ? 'ok' : 'cancelled_deadline', clockS, {
+        inputTokens: trace.inputTokens + res.usage.inputTokens,
+        outputTokens: trace.outputTokens + res.usage.outputTokens,
+        costUsd: trace.costUsd + res.costUsd,
+        latencyS: trace.latencyS + res.latencyS,
+        maxTokens: res.maxTokens,
+        text: res.text,
+      });
+    } catch (err) {
+      if (isCancellation(err)) {
+        // Cancelled by the deadline: the provider may have billed part of the call; its usage is
+        // unknown to us, so the reservation (an upper bound) is booked.
+        const bookedUsd = Number.isFinite(capUsd) ? capUsd : 0;
+        budget.settle(key, bookedUsd);
+        trace.costUsd += bookedUsd;
+        return finish(run, trace, 'cancelled_deadline', Math.max(clockS, deadlineS));
+      }
+      failure = describeFailure(err);
+    }
+    budget.settle(key, failure.costUsd);
+    trace.costUsd += failure.costUsd;
+    const next = retryDecision(failure, attempt, clockS, deadlineS);
+    if (next.kind === 'give_up') return finish(run, trace, 'failed', clockS, { error: failure.message });
+    clockS += next.waitS;
+    if (next.kind === 'past_deadline') return finish(run, trace, 'skipped_deadline', clockS, { error: failure.message });
+    if (plan.scale > 0) {
+      try {
+        await scope.run(() => sleep(next.waitS * plan.scale * 1000));
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        // The deadline fell during the backoff: keep the trace (and the failed attempts' cost).
+        return finish(run, trace, 'cancelled_deadline', Math.max(clockS, deadlineS), { error: failure.message });
+      }
+    }
+  }
+  return finish(run, trace, 'failed', clockS);
+}
+
+/** The simulated pool's options for one call: its seed names the run, the agent and the attempt. */
+function simulationOf(
+  input: RunMasInputParsed,
+  agentId: string,
+  attempt: number,
+  peers: readonly PeerMessage[],
+): callAgentActivities.CallAgentInput['simulation'] {
+  return {
+    ...(input.task ? { task: input.task } : {}),
+    seed: `${input.simulation?.seed ?? '0'}/${agentId}/${attempt}`,
+    peerTexts: peers.map((p) => p.text),
+    timeFactor: input.simulation?.timeFactor ?? 0,
+    rate429: input.simulation?.rate429 ?? 0,
+    rate5xx: input.simulation?.rate5xx ?? 0,
+  };
+}
+
+function describeFailure(err: unknown): CallFailure {
   // A regular activity's failure arrives as an ActivityFailure wrapping the cause; a local
   // activity's (simulated calls at time factor 0) arrives as the cause itself.
   const local = !(err instanceof ActivityFailure) && err instanceof TemporalFailure;
@@ -439,16 +393,4 @@ function describeFailure(err: unknown): FailureInfo {
     return { message: cause?.message ?? err.message, retryable: true, costUsd: 0 };
   }
   return { message: err instanceof Error ? err.message : String(err), retryable: false, costUsd: 0 };
-}
-
-/** When the decision agent could not answer in time: the finished answer from the strongest backbone. */
-function bestFinishedAnswer(states: AgentState[], backbones: Map<string, Backbone>, domain: string | undefined): string {
-  const finished = states.filter((s) => s.usable && s.trace.text);
-  if (finished.length === 0) return '';
-  const ability = (s: AgentState): number => {
-    const p = backbones.get(s.trace.backbone)?.profile?.ability;
-    return domain && p ? (p[domain as keyof typeof p] ?? 0) : 0;
-  };
-  finished.sort((x, y) => ability(y) - ability(x) || y.trace.finishS - x.trace.finishS);
-  return finished[0]!.trace.text!;
 }
