@@ -168,7 +168,7 @@ export function planSimulatedCall(b: Backbone, req: ChatRequest): SimulatedPlan 
     const status = faultRng.pick([500, 502, 503]);
     return {
       kind: 'fault',
-      waitS: b.latency.ttftS + inputTokens / b.latency.prefillTps,
+      waitS: callLatencyS(b.latency, inputTokens, 0),
       error: new ProviderError(`simulated ${b.id}: HTTP ${status}: transient server error (injected)`, true, status),
     };
   }
@@ -184,7 +184,7 @@ export function planSimulatedCall(b: Backbone, req: ChatRequest): SimulatedPlan 
 
   const jitter = lognormalWithMean(rngFor(key, 'latency'), 1, LATENCY_JITTER);
   const totalS = callLatencyS(b.latency, inputTokens, outputTokens) * jitter;
-  const ttftS = (b.latency.ttftS + inputTokens / b.latency.prefillTps) * jitter;
+  const ttftS = callLatencyS(b.latency, inputTokens, 0) * jitter;
   const response: ChatResponse = {
     text,
     usage: { inputTokens, outputTokens },

@@ -1,4 +1,5 @@
 import type { LatencyModel } from '../pool';
+import { callLatencyS } from '../estimate';
 
 /** Dense linear algebra and least-squares fits used by profiling (small problems, plain arrays). */
 
@@ -141,7 +142,7 @@ export function fitLatencyModel(obs: readonly LatencyObservation[], prior?: Late
   };
   const rmseS = Math.sqrt(
     obs.reduce((s, o) => {
-      const r = o.seconds - (model.ttftS + o.nIn / model.prefillTps + o.nOut / model.decodeTps);
+      const r = o.seconds - callLatencyS(model, o.nIn, o.nOut);
       return s + r * r;
     }, 0) / obs.length,
   );

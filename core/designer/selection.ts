@@ -1,5 +1,5 @@
 import type { Domain } from '../domain';
-import { callCostUsd, callLatencyS, meanOutputTokens } from '../estimate';
+import { meanOutputTokens, predictCall } from '../estimate';
 import { irtProbability } from './irt';
 import { abilityFor, type PoolProfile, type ProfiledBackbone } from './pool-profile';
 import { DOMAINS } from './query-features';
@@ -43,8 +43,7 @@ export function backboneMetrics(
     return {
       id: b.id,
       accuracy: irtProbability(abilityFor(b, domain), difficulty),
-      costUsd: callCostUsd(b, inputTokens, nOut),
-      latencyS: callLatencyS(b.latency, inputTokens, nOut),
+      ...predictCall(b, inputTokens, nOut),
     };
   });
 }
