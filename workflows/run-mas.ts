@@ -107,31 +107,12 @@ interface AgentState {
   usable: boolean;
 }
 
-/** Runs one multi-agent system for one query under enforced cost and latency budgets. */
+/**
+ * Runs one multi-agent system for one query under enforced cost and latency budgets: validate the
+ * input, book the run's start, execute it, book its result (metrics; best effort).
+ */
 export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
-  const parsed = RunMasInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-    throw ApplicationFailure.nonRetryable(`invalid runMas input: ${why}`, 'InvalidInput');
-  }
-  const input = parsed.data;
-  const { spec } = input;
-  const backbones = new Map(input.backbones.map((b) => [b.id, b]));
-  let index;
-  try {
-    index = validateSpec(spec, new Set(backbones.keys()));
-  } catch (e) {
-    if (e instanceof MasSpecError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidMasSpec');
-    throw e;
-  }
-  const missingRoles = spec.agents.filter((a) => a.systemPrompt === undefined && input.rolePrompts[a.role] === undefined);
-  if (missingRoles.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid MAS spec: no prompt for role(s) ${missingRoles.map((a) => `"${a.role}" (agent "${a.id}")`).join(', ')}`,
-      'InvalidMasSpec',
-    );
-  }
-
+  const { input, index } = validatedInput(rawInput);
   const observed = patched(OBSERVE_RUN_PATCH);
   const localSim = usesLocalSimCalls(input);
   const observation: observeActivities.ObserveRunInput = {
@@ -158,6 +139,32 @@ export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
   }
   if (observed && !observeEarly) await bestEffort(() => observe.observeRun({ ...observation, result }));
   return result;
+}
+
+/** The parsed input and its DAG; a bad input fails the run without retries (InvalidInput, InvalidMasSpec). */
+function validatedInput(rawInput: RunMasInput): { input: RunMasInputParsed; index: DagIndex } {
+  const parsed = RunMasInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid runMas input: ${why}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  const { spec } = input;
+  let index;
+  try {
+    index = validateSpec(spec, new Set(input.backbones.map((b) => b.id)));
+  } catch (e) {
+    if (e instanceof MasSpecError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidMasSpec');
+    throw e;
+  }
+  const missingRoles = spec.agents.filter((a) => a.systemPrompt === undefined && input.rolePrompts[a.role] === undefined);
+  if (missingRoles.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid MAS spec: no prompt for role(s) ${missingRoles.map((a) => `"${a.role}" (agent "${a.id}")`).join(', ')}`,
+      'InvalidMasSpec',
+    );
+  }
+  return { input, index };
 }
 
 /** Whether this run calls its (simulated, time factor 0) backbones as local activities. */
