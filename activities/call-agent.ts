@@ -75,6 +75,16 @@ export function makeCallAgent(resolve: (b: Backbone) => Provider): (input: CallA
 /** One agent's model call: caps max_tokens by the cost and time left, calls the provider, reports usage. */
 export const callAgent = makeCallAgent((b) => getProvider(b.provider));
 
+export interface CallAgentDeps {
+  /** The provider serving a backbone (default: the product's registry, activities/providers). */
+  resolveProvider?: (b: Backbone) => Provider;
+}
+
+/** The model-call activity (`callAgent`, on the provider queues and as a local activity of runMas). */
+export function createCallAgentActivities(deps: CallAgentDeps = {}) {
+  return { callAgent: deps.resolveProvider ? makeCallAgent(deps.resolveProvider) : callAgent };
+}
+
 async function callAgentWith(provider: Provider, input: CallAgentInput): Promise<CallAgentResult> {
   const ctx = Context.current();
   const b = input.backbone;

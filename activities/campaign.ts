@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { LRUCache } from 'lru-cache';
 import { UNKNOWN_CAMPAIGN_TYPE, budgetsOf, parseRunKeyId, runsPerChild, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
 import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
 import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
@@ -29,7 +30,8 @@ interface CampaignContext {
   pluginAssigner?: MethodContext['pluginAssigner'];
 }
 
-const contexts = new Map<string, Promise<CampaignContext>>();
+/** Loaded campaign contexts, per campaign; the least recently used are dropped (and reloaded on demand). */
+const contexts = new LRUCache<string, Promise<CampaignContext>>({ max: 16 });
 let storePromise: Promise<ResultsStore> | undefined;
 
 /** The results store: SQLite in the state folder, or PostgreSQL when AGENTBALANCE_DATABASE_URL is set. */
@@ -349,4 +351,9 @@ export async function renderCampaignReport(campaignId: string, markFinished = fa
     auc: aucTable(report),
     simulated: report.simulated,
   };
+}
+
+/** The campaign workflow's activities (the results store is the process's, `resultsStore()`). */
+export function createCampaignActivities() {
+  return { prepareCampaign, nextPendingRuns, planRun, recordRun, recordFailedRun, recordFailedRunIfAbsent, samplesAgree, finalizeCampaign };
 }

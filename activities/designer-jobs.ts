@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { LRUCache } from 'lru-cache';
 import type { BenchmarkId } from '../core/domain';
 import type { RunMasInput, RunMasResult } from '../core/mas';
 import { DECISION_ROLE_ID, decisionRole } from '../core/roles';
@@ -97,7 +98,8 @@ interface ProfileContext {
   pool: PoolFile;
   tasks: Task[];
 }
-const profileContexts = new Map<string, Promise<ProfileContext>>();
+/** Loaded profiling contexts, per job; the least recently used are dropped (and reloaded on demand). */
+const profileContexts = new LRUCache<string, Promise<ProfileContext>>({ max: 16 });
 
 function profileContext(args: DesignerJobArgs): Promise<ProfileContext> {
   const k = JSON.stringify([args.pool, args.benchmark, args.datasetPath ?? null, args.seed, args.limit ?? 40, args.skipBadRecords ?? false]);
@@ -218,4 +220,18 @@ export async function trainDesignerJob(args: DesignerJobArgs): Promise<{ file: s
   const curve = loaded.designer.curve;
   const last = curve.at(-1) as { reward?: number } | undefined;
   return { file: loaded.file, profileHash: loaded.profile.profileHash, steps: curve.length, finalReward: last?.reward ?? null };
+}
+
+/** The profiling and design workflows' activities (observations in the process's results store). */
+export function createDesignerJobActivities() {
+  return {
+    planProfiling,
+    planProfilingKeys,
+    pendingProfileCalls,
+    planProfileCall,
+    recordProfileCall,
+    fitStoredProfile,
+    fitAndSaveProfile,
+    trainDesignerJob,
+  };
 }

@@ -63,6 +63,11 @@ export async function runStarted(input?: Omit<ObserveRunInput, 'result'>): Promi
   if (input) initSeries(input.backbones, [input.method ?? NO_METHOD]);
 }
 
+/** The metrics-booking local activities of runMas. */
+export function createObserveActivities() {
+  return { runStarted, observeRun };
+}
+
 /**
  * At worker start: every label set known in advance at 0, before Prometheus' first scrape — each
  * built-in pool's backbones with every method id (`single:<id>` with its own backbone only) and

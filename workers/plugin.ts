@@ -14,14 +14,13 @@
  * (`agentbalance`, `agentbalance-llm-<provider>`): `startAgentbalanceWorkers` runs those.
  */
 import type { WorkerOptions, WorkerPlugin } from '@temporalio/worker';
-import { callAgent } from '../activities/call-agent';
 import { mainActivities, startWorkers, DEFAULT_WORKER_CONFIG, type ActivityOverrides, type WorkerConfig, type RunningWorkers } from './worker';
 
 export { startWorkers as startAgentbalanceWorkers, DEFAULT_WORKER_CONFIG, type WorkerConfig, type RunningWorkers, type ActivityOverrides };
 
-/** The product's activities: the main queue's and the model call. */
+/** The product's activities: the main queue's, the model call among them. */
 export function agentbalanceActivities(overrides: ActivityOverrides = {}) {
-  return { ...mainActivities(overrides), callAgent: overrides.callAgent ?? callAgent };
+  return mainActivities(overrides);
 }
 
 /** Path of the module exporting every agentbalance workflow (`agentbalance/workflows`). */

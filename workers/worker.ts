@@ -2,11 +2,11 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import { MAIN_TASK_QUEUE, llmTaskQueue } from '../core/queues';
 import type { WorkerConfig } from './config';
 import { countTokens } from '../core/tokens';
-import { callAgent } from '../activities/call-agent';
-import { gradeAnswer } from '../activities/grading';
-import * as campaignActivities from '../activities/campaign';
-import { initWorkerSeries, observeRun, runStarted } from '../activities/observe';
-import * as designerJobs from '../activities/designer-jobs';
+import { createCallAgentActivities } from '../activities/call-agent';
+import { createGradingActivities } from '../activities/grading';
+import { createCampaignActivities } from '../activities/campaign';
+import { createObserveActivities, initWorkerSeries } from '../activities/observe';
+import { createDesignerJobActivities } from '../activities/designer-jobs';
 
 // In a module of its own so the CLI can check flags against the defaults without loading the SDK.
 export { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './config';
@@ -29,40 +29,39 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
+type CampaignActivities = ReturnType<typeof createCampaignActivities>;
+type CallAgent = ReturnType<typeof createCallAgentActivities>['callAgent'];
+
 /** Activities that replace the product's own (tests: a scripted provider behind callAgent). */
 export interface ActivityOverrides {
-  callAgent?: typeof callAgent;
-  gradeAnswer?: typeof gradeAnswer;
+  callAgent?: CallAgent;
+  gradeAnswer?: ReturnType<typeof createGradingActivities>['gradeAnswer'];
   /** Tests inject faults into a campaign's runs here. */
-  planRun?: typeof campaignActivities.planRun;
-  recordRun?: typeof campaignActivities.recordRun;
+  planRun?: CampaignActivities['planRun'];
+  recordRun?: CampaignActivities['recordRun'];
 }
 
-/** The activities of the main queue (grading, campaigns, metrics, designer jobs). */
+/** The model-call activity: on the provider queues, and as a local activity of runMas on the main worker. */
+function callAgentActivities(overrides: ActivityOverrides) {
+  return overrides.callAgent ? { callAgent: overrides.callAgent } : createCallAgentActivities();
+}
+
+/**
+ * The activities of the main queue (grading, campaigns, metrics, designer jobs), built by each
+ * module's factory: the names are the activity types recorded in histories, so they never change.
+ */
 export function mainActivities(overrides: ActivityOverrides = {}) {
   return {
-    gradeAnswer: overrides.gradeAnswer ?? gradeAnswer,
+    ...createGradingActivities(),
     // runMas calls simulated backbones at time factor 0 as local activities on this worker (#17).
-    callAgent: overrides.callAgent ?? callAgent,
-    prepareCampaign: campaignActivities.prepareCampaign,
-    nextPendingRuns: campaignActivities.nextPendingRuns,
-    planRun: overrides.planRun ?? campaignActivities.planRun,
-    recordRun: overrides.recordRun ?? campaignActivities.recordRun,
-    recordFailedRun: campaignActivities.recordFailedRun,
-    recordFailedRunIfAbsent: campaignActivities.recordFailedRunIfAbsent,
-    samplesAgree: campaignActivities.samplesAgree,
-    finalizeCampaign: campaignActivities.finalizeCampaign,
+    ...callAgentActivities(overrides),
+    ...createCampaignActivities(),
     // Local activities of runMas that book the product metrics (activities/metrics.ts).
-    runStarted,
-    observeRun,
-    planProfiling: designerJobs.planProfiling,
-    planProfilingKeys: designerJobs.planProfilingKeys,
-    pendingProfileCalls: designerJobs.pendingProfileCalls,
-    planProfileCall: designerJobs.planProfileCall,
-    recordProfileCall: designerJobs.recordProfileCall,
-    fitStoredProfile: designerJobs.fitStoredProfile,
-    fitAndSaveProfile: designerJobs.fitAndSaveProfile,
-    trainDesignerJob: designerJobs.trainDesignerJob,
+    ...createObserveActivities(),
+    ...createDesignerJobActivities(),
+    ...(overrides.gradeAnswer ? { gradeAnswer: overrides.gradeAnswer } : {}),
+    ...(overrides.planRun ? { planRun: overrides.planRun } : {}),
+    ...(overrides.recordRun ? { recordRun: overrides.recordRun } : {}),
   };
 }
 
@@ -93,7 +92,7 @@ export async function startWorkers(
         connection: conn,
         namespace: cfg.namespace,
         taskQueue: llmTaskQueue(p),
-        activities: { callAgent: overrides.callAgent ?? callAgent },
+        activities: callAgentActivities(overrides),
         maxConcurrentActivityTaskExecutions: cfg.llmConcurrency,
         // Cancellation reaches a model call only with a heartbeat's response, and heartbeats are
         // throttled to 0.8 × heartbeatTimeout (8 s) by default: a cancelled real generation then

@@ -22,7 +22,7 @@ import { MAIN_TASK_QUEUE } from '../core/queues';
 import { UNKNOWN_CAMPAIGN_TYPE } from '../core/campaign/spec';
 import { runMas } from './run-mas';
 
-const acts = proxyActivities<typeof campaignActivities>({
+const acts = proxyActivities<ReturnType<typeof campaignActivities.createCampaignActivities>>({
   taskQueue: MAIN_TASK_QUEUE,
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
@@ -33,7 +33,7 @@ const acts = proxyActivities<typeof campaignActivities>({
  * Per-run bookkeeping (plan, record, agreement) is quick and local to the worker, so it runs as
  * local activities: no server round trip per call, still recorded in history and retried.
  */
-const local = proxyLocalActivities<typeof campaignActivities>({
+const local = proxyLocalActivities<ReturnType<typeof campaignActivities.createCampaignActivities>>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5 },
 });

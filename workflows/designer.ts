@@ -13,11 +13,14 @@ import {
   ParentClosePolicy,
 } from '@temporalio/workflow';
 import { runMas } from './run-mas';
-import type * as jobs from '../activities/designer-jobs';
+import type { createDesignerJobActivities, DesignerJobArgs, ProfileJobArgs, ProfileObservationLite, ProfilePlan } from '../activities/designer-jobs';
 import { MAIN_TASK_QUEUE } from '../core/queues';
 import type { RunMasResult } from '../core/mas';
 
-const acts = proxyActivities<typeof jobs>({
+/** The activity contract: only what the worker registers (workers/worker.ts). */
+type DesignerJobActivities = ReturnType<typeof createDesignerJobActivities>;
+
+const acts = proxyActivities<DesignerJobActivities>({
   taskQueue: MAIN_TASK_QUEUE,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
@@ -32,7 +35,7 @@ export interface ProfilingProgress {
 }
 export const profilingProgressQuery = defineQuery<ProfilingProgress>('progress');
 
-const local = proxyLocalActivities<typeof jobs>({
+const local = proxyLocalActivities<DesignerJobActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5 },
 });
@@ -42,10 +45,10 @@ export const PROFILE_KEYS_PATCH = 'agentbalance-profile-keys-v1';
 /** Child runs per workflow run before continuing as new. */
 const PROFILE_RUNS_PER_HISTORY = 500;
 
-export interface ProfilePoolArgs extends jobs.ProfileJobArgs {
+export interface ProfilePoolArgs extends ProfileJobArgs {
   /** Child runs per workflow run before continuing as new (default 500; small in tests). */
   runsPerHistory?: number;
-  carried?: { cursor: number; done: number; failed: number; plan: jobs.ProfilePlan };
+  carried?: { cursor: number; done: number; failed: number; plan: ProfilePlan };
 }
 
 /**
@@ -54,7 +57,7 @@ export interface ProfilePoolArgs extends jobs.ProfileJobArgs {
  * children, and the fit reads the observations from the results store. A rerun under the same
  * (deterministic) workflow id skips every call already stored.
  */
-async function profileByKeys(args: ProfilePoolArgs): Promise<Awaited<ReturnType<typeof jobs.fitStoredProfile>>> {
+async function profileByKeys(args: ProfilePoolArgs): Promise<Awaited<ReturnType<DesignerJobActivities['fitStoredProfile']>>> {
   patched(PROFILE_KEYS_PATCH);
   const plan = args.carried?.plan ?? (await acts.planProfilingKeys(args));
   const progress: ProfilingProgress = { done: args.carried?.done ?? plan.alreadyDone, total: plan.total, failed: args.carried?.failed ?? 0 };
@@ -111,7 +114,7 @@ async function profileByKeys(args: ProfilePoolArgs): Promise<Awaited<ReturnType<
 }
 
 /** One profiling call: build the input by position, run the backbone alone, store the observation. */
-export async function profileCall(args: { job: jobs.ProfileJobArgs; index: number }): Promise<void> {
+export async function profileCall(args: { job: ProfileJobArgs; index: number }): Promise<void> {
   const input = await local.planProfileCall(args.job, args.index);
   const r: RunMasResult = await runMas(input);
   const a = r.agents[0];
@@ -125,8 +128,8 @@ export async function profileCall(args: { job: jobs.ProfileJobArgs; index: numbe
  * then one activity fits the latency models, IRT and the difficulty regressor and saves the profile.
  */
 export async function profilePool(
-  args: (jobs.DesignerJobArgs & { concurrency?: number }) | ProfilePoolArgs,
-): Promise<Awaited<ReturnType<typeof jobs.fitAndSaveProfile>>> {
+  args: (DesignerJobArgs & { concurrency?: number }) | ProfilePoolArgs,
+): Promise<Awaited<ReturnType<DesignerJobActivities['fitAndSaveProfile']>>> {
   if ('profileId' in args && args.profileId) {
     try {
       return await profileByKeys(args);
@@ -142,7 +145,7 @@ export async function profilePool(
   setHandler(profilingProgressQuery, () => progress);
   const limit = args.concurrency ?? 16;
   let running = 0;
-  const observations: jobs.ProfileObservationLite[] = [];
+  const observations: ProfileObservationLite[] = [];
   await Promise.all(
     items.map(async (item, i) => {
       await condition(() => running < limit);
@@ -170,7 +173,7 @@ export async function profilePool(
 }
 
 /** A short heartbeat timeout: the SDK sends heartbeats every 0.8 of it, which paces the CLI's progress bar. */
-const training = proxyActivities<typeof jobs>({
+const training = proxyActivities<DesignerJobActivities>({
   taskQueue: MAIN_TASK_QUEUE,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '5 seconds',
@@ -178,6 +181,6 @@ const training = proxyActivities<typeof jobs>({
 });
 
 /** Trains the designer (REINFORCE with the Lagrangian reward) as one heartbeating activity. */
-export async function designPool(args: jobs.DesignerJobArgs): Promise<Awaited<ReturnType<typeof jobs.trainDesignerJob>>> {
+export async function designPool(args: DesignerJobArgs): Promise<Awaited<ReturnType<DesignerJobActivities['trainDesignerJob']>>> {
   return training.trainDesignerJob(args);
 }

@@ -41,13 +41,13 @@ import {
 
 // The queues come from the input (`taskQueues`), so histories of runs without it replay unchanged.
 const gradingOn = (taskQueue: string) =>
-  proxyActivities<typeof gradingActivities>({
+  proxyActivities<ReturnType<typeof gradingActivities.createGradingActivities>>({
     taskQueue,
     startToCloseTimeout: '2 minutes',
     retry: { maximumAttempts: 3 },
   });
 /** Text answers are graded in microseconds: a local activity saves the server round trip. */
-const localGrading = proxyLocalActivities<typeof gradingActivities>({
+const localGrading = proxyLocalActivities<ReturnType<typeof gradingActivities.createGradingActivities>>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });
@@ -57,7 +57,7 @@ const localGrading = proxyLocalActivities<typeof gradingActivities>({
  * results are markers in the history, so replays do not book twice. Best effort: a failure to book
  * never fails the run. The patch keeps histories recorded before metrics replaying unchanged.
  */
-const observe = proxyLocalActivities<typeof observeActivities>({
+const observe = proxyLocalActivities<ReturnType<typeof observeActivities.createObserveActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -72,7 +72,7 @@ async function bestEffort(fn: () => Promise<void>): Promise<void> {
 }
 
 function llmActivities(backbone: Backbone, taskQueue?: string) {
-  return proxyActivities<typeof callAgentActivities>({
+  return proxyActivities<ReturnType<typeof callAgentActivities.createCallAgentActivities>>({
     taskQueue: taskQueue ?? llmTaskQueue(backbone.provider),
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10 seconds',
@@ -90,7 +90,7 @@ function llmActivities(backbone: Backbone, taskQueue?: string) {
  * recomputation gives the same result and spends nothing. Real providers and real waiting keep
  * regular activities (a finished call is never repeated; provider queues are rate-limited).
  */
-const localCalls = proxyLocalActivities<typeof callAgentActivities>({
+const localCalls = proxyLocalActivities<ReturnType<typeof callAgentActivities.createCallAgentActivities>>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 1 },
 });

@@ -37,5 +37,10 @@ export async function gradeAnswer(task: Task, text: string, options?: CodeExecOp
   return { correct: false, extracted, detail: lastLines ? `${why}: ${lastLines}` : why };
 }
 
+/** The grading activity of runMas (a regular activity for code, a local one for text answers). */
+export function createGradingActivities() {
+  return { gradeAnswer };
+}
+
 export { runCodeTests, runPythonSandboxed, sandboxInfo, buildProgram } from './code-exec';
 export type { CodeExecOptions, CodeExecResult, CodeExecStatus, SandboxInfo } from './code-exec';
