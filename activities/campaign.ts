@@ -86,7 +86,7 @@ function context(campaignId: string): Promise<CampaignContext> {
   return c;
 }
 
-export interface PreparedCampaign {
+interface PreparedCampaign {
   totalRuns: number;
   alreadyDone: number;
   alreadyCorrect: number;
@@ -97,7 +97,7 @@ export interface PreparedCampaign {
 }
 
 /** Records the campaign (once) and counts what an earlier attempt already finished. */
-export async function prepareCampaign(campaignId: string, spec: CampaignSpec): Promise<PreparedCampaign> {
+async function prepareCampaign(campaignId: string, spec: CampaignSpec): Promise<PreparedCampaign> {
   const store = await resultsStore();
   // The campaign's series at 0 in this process (it books the runs when it is the only worker; a
   // pool that is not built in has none yet): activities/metrics.ts `initSeries`.
@@ -138,7 +138,7 @@ export async function prepareCampaign(campaignId: string, spec: CampaignSpec): P
 }
 
 /** Up to `n` runs from position `cursor` on that the store does not hold yet. */
-export async function nextPendingRuns(campaignId: string, cursor: number, n: number): Promise<{ index: number; runKeyId: string }[]> {
+async function nextPendingRuns(campaignId: string, cursor: number, n: number): Promise<{ index: number; runKeyId: string }[]> {
   const ctx = await context(campaignId);
   const store = await resultsStore();
   const out: { index: number; runKeyId: string }[] = [];
@@ -173,7 +173,7 @@ function sampled(stage: MasSpec, k: number): MasSpec {
  * history, so the pool file's provenance (sources, notes, other benchmarks' cited scores) stays
  * out; the simulated pool reads only this benchmark's cited accuracy (or its proxy's).
  */
-export function leanBackbone(b: Backbone, benchmark: BenchmarkId): Backbone {
+function leanBackbone(b: Backbone, benchmark: BenchmarkId): Backbone {
   const key = CALIBRATION_PROXY[benchmark] ?? benchmark;
   const cited = b.citedAccuracy?.[key];
   const { sources: _sources, citedAccuracy: _cited, ...rest } = b;
@@ -256,7 +256,7 @@ export async function recordRun(campaignId: string, runKeyId: string, result: Ru
 }
 
 /** Stores a run that failed (error class and one-line message); it counts as wrong and `failed`. */
-export async function recordFailedRun(campaignId: string, runKeyId: string, error: RunError): Promise<void> {
+async function recordFailedRun(campaignId: string, runKeyId: string, error: RunError): Promise<void> {
   const store = await resultsStore();
   await store.upsertRun({
     ...runRowKey(campaignId, runKeyId),
@@ -291,7 +291,7 @@ export async function recordFailedRunIfAbsent(
 }
 
 /** Cascade acceptance: every sample that answered gives the same graded answer (at least two). */
-export async function samplesAgree(task: Task | undefined, texts: string[]): Promise<boolean> {
+async function samplesAgree(task: Task | undefined, texts: string[]): Promise<boolean> {
   if (!task) return false;
   const answers = texts.filter((t) => t.trim()).map((t) => (task.answer.kind === 'code' ? t.trim() : (gradeSync(task, t)?.extracted ?? null)));
   if (answers.length < 2 || answers.some((a) => a === null)) return false;
@@ -330,10 +330,11 @@ function campaignGaugeRows(report: Report): CampaignGaugeRow[] {
 }
 
 /** Marks the campaign finished, renders its report from the store and sets the campaign gauges. */
-export async function finalizeCampaign(campaignId: string): Promise<FinalizeResult> {
+async function finalizeCampaign(campaignId: string): Promise<FinalizeResult> {
   return renderCampaignReport(campaignId, true);
 }
 
+/** Renders a campaign's report from the store (@public: `agentbalance report`, loaded lazily by client/commands/campaign.ts). */
 export async function renderCampaignReport(campaignId: string, markFinished = false): Promise<FinalizeResult> {
   const store = await resultsStore();
   const meta = await store.getCampaign(campaignId);

@@ -20,7 +20,7 @@ import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
 
 /** The project root (this file lives in `<root>/activities`). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Where the shared benchmark data lives by default: `<root>/../shared/datasets`. */
 export const DEFAULT_DATASETS_DIR = path.resolve(PROJECT_ROOT, '../shared/datasets');
 
@@ -94,7 +94,7 @@ async function resolveFiles(id: BenchmarkId, src: BenchmarkSource, given: string
 }
 
 /** The default location of a benchmark's data, or null when it is not there. */
-export async function defaultDatasetPath(id: BenchmarkId): Promise<string | null> {
+async function defaultDatasetPath(id: BenchmarkId): Promise<string | null> {
   if (isSampleBenchmark(id)) return null;
   const p = path.join(DEFAULT_DATASETS_DIR, BENCHMARK_SOURCES[id].folder);
   return (await statOrNull(p))?.isDirectory() ? p : null;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
 import type { BenchmarkId } from '../core/domain';
-import type { RunMasInput, RunMasResult } from '../core/mas';
+import type { RunMasInput } from '../core/mas';
 import { DECISION_ROLE_ID, decisionRole } from '../core/roles';
 import { loadSplits } from './datasets';
 import { ensureDesigner, profileFile } from './designer-service';
@@ -43,7 +43,7 @@ function profileCallInput(b: Backbone, task: Task, seed: string): RunMasInput {
 }
 
 /** Every (backbone, profile-split query) the profiling workflow runs, as single-agent runMas inputs. */
-export async function planProfiling(args: DesignerJobArgs): Promise<{ key: string; input: RunMasInput }[]> {
+async function planProfiling(args: DesignerJobArgs): Promise<{ key: string; input: RunMasInput }[]> {
   const pool = loadPool(args.pool);
   const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
   const tasks = profile.slice(0, args.limit ?? 40);
@@ -81,10 +81,8 @@ export interface ProfilePlan {
   limits: number[];
 }
 
-export { DEFAULT_PROFILE_CONCURRENCY };
-
 /** True for an endpoint served on this machine (its latency would include queueing behind our own calls). */
-export function isLocalEndpoint(baseUrl: string | undefined): boolean {
+function isLocalEndpoint(baseUrl: string | undefined): boolean {
   if (!baseUrl) return false;
   try {
     const h = new URL(baseUrl).hostname;
@@ -124,7 +122,7 @@ function keyAt(ctx: ProfileContext, index: number): { key: string; backbone: num
   return { key: `${ctx.pool.backbones[b]!.id}|${task.id}`, backbone: b, task };
 }
 
-export async function planProfilingKeys(args: ProfileJobArgs): Promise<ProfilePlan> {
+async function planProfilingKeys(args: ProfileJobArgs): Promise<ProfilePlan> {
   const ctx = await profileContext(args);
   if (ctx.tasks.length === 0) throw new Error(`profiling: the profile split of ${args.benchmark} is empty`);
   const done = await (await resultsStore()).profileObservationKeys(args.profileId);
@@ -138,7 +136,7 @@ export async function planProfilingKeys(args: ProfileJobArgs): Promise<ProfilePl
 }
 
 /** Up to `n` positions from `cursor` on whose observation is not stored yet. */
-export async function pendingProfileCalls(args: ProfileJobArgs, cursor: number, n: number): Promise<{ index: number; backbone: number }[]> {
+async function pendingProfileCalls(args: ProfileJobArgs, cursor: number, n: number): Promise<{ index: number; backbone: number }[]> {
   const ctx = await profileContext(args);
   const total = ctx.pool.backbones.length * ctx.tasks.length;
   const store = await resultsStore();
@@ -154,14 +152,14 @@ export async function pendingProfileCalls(args: ProfileJobArgs, cursor: number, 
 }
 
 /** The single-agent runMas input of one profiling position. */
-export async function planProfileCall(args: ProfileJobArgs, index: number): Promise<RunMasInput> {
+async function planProfileCall(args: ProfileJobArgs, index: number): Promise<RunMasInput> {
   const ctx = await profileContext(args);
   const { backbone, task } = keyAt(ctx, index);
   return profileCallInput(ctx.pool.backbones[backbone]!, task, args.seed);
 }
 
 /** Stores one profiling call's outcome (upsert by key: a retry never counts twice). */
-export async function recordProfileCall(args: ProfileJobArgs, index: number, obs: Omit<ProfileObservationLite, 'key'>): Promise<void> {
+async function recordProfileCall(args: ProfileJobArgs, index: number, obs: Omit<ProfileObservationLite, 'key'>): Promise<void> {
   const ctx = await profileContext(args);
   await (await resultsStore()).upsertProfileObservation(args.profileId, { key: keyAt(ctx, index).key, ...obs });
 }
@@ -181,13 +179,8 @@ export interface ProfileObservationLite {
   latencyS: number;
 }
 
-export function observationOf(key: string, r: RunMasResult): ProfileObservationLite {
-  const a = r.agents[0]!;
-  return { key, correct: r.correct === true, inputTokens: a.inputTokens, outputTokens: a.outputTokens, latencyS: a.latencyS };
-}
-
 /** Fits latency models, IRT abilities/difficulties and the difficulty regressor; saves the profile. */
-export async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObservationLite[]): Promise<{ file: string; report: ProfilingReport; profileHash: string }> {
+async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObservationLite[]): Promise<{ file: string; report: ProfilingReport; profileHash: string }> {
   const pool = loadPool(args.pool);
   const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
   const byId = new Map(profile.map((t) => [t.id, t]));
@@ -205,7 +198,7 @@ export async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObser
 }
 
 /** Trains (or loads) the designer for (pool, benchmark), heartbeating with the step. */
-export async function trainDesignerJob(args: DesignerJobArgs): Promise<{ file: string; profileHash: string; steps: number; finalReward: number | null }> {
+async function trainDesignerJob(args: DesignerJobArgs): Promise<{ file: string; profileHash: string; steps: number; finalReward: number | null }> {
   const pool = loadPool(args.pool);
   const { train } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
   const loaded = await ensureDesigner({

@@ -31,7 +31,7 @@ export interface LoadedDesigner {
 }
 
 /** Training settings for designers trained on demand (campaigns, `run --benchmark`): small and quick. */
-export const ON_DEMAND_TRAINING: Partial<TrainingOptions> = { steps: 150, batch: 16 };
+const ON_DEMAND_TRAINING: Partial<TrainingOptions> = { steps: 150, batch: 16 };
 
 function inActivity(): boolean {
   try {
@@ -42,7 +42,7 @@ function inActivity(): boolean {
   }
 }
 
-export function rolesForDesign(domain: Domain, benchmark: BenchmarkId): { roles: RoleInfo[]; decisionRole: string } {
+function rolesForDesign(domain: Domain, benchmark: BenchmarkId): { roles: RoleInfo[]; decisionRole: string } {
   const roles = [...rolesFor(domain, benchmark), decisionRole(domain, benchmark)].map((r) => ({ id: r.id, domain, prompt: r.prompt }));
   return { roles, decisionRole: DECISION_ROLE_ID };
 }
@@ -55,6 +55,7 @@ export function profileFile(pool: PoolFile, benchmark: BenchmarkId): string {
  * The pool profile the designer uses: the one fitted by `agentbalance profile` when it exists,
  * else the pool file's own profile with the benchmark's prior difficulty (derived from the public
  * scores the pool cites).
+ * @public loaded lazily by client/commands/designer.ts.
  */
 export function currentProfile(pool: PoolFile, benchmark: BenchmarkId): PoolProfile {
   const file = profileFile(pool, benchmark);
@@ -62,7 +63,7 @@ export function currentProfile(pool: PoolFile, benchmark: BenchmarkId): PoolProf
   return profileFromPoolFile(pool.backbones, { simulated: pool.simulated, difficultyPrior: DIFFICULTY_PRIOR[benchmark].mu });
 }
 
-export function designerFile(pool: PoolFile, benchmark: BenchmarkId, profile: PoolProfile): string {
+function designerFile(pool: PoolFile, benchmark: BenchmarkId, profile: PoolProfile): string {
   return path.join(stateDir(), 'designers', `${pool.name}-${benchmark}-${profile.profileHash.slice(0, 12)}.json`);
 }
 

@@ -26,7 +26,7 @@ import { Pool, type PoolClient } from 'pg';
 import { z } from 'zod';
 import { stateDir } from '../infra/paths';
 
-export const KEYS_SCHEMA_VERSION = 1;
+const KEYS_SCHEMA_VERSION = 1;
 const DATABASE_URL_ENV = 'AGENTBALANCE_DATABASE_URL';
 
 const positiveFinite = z.number().finite().positive();
@@ -141,7 +141,7 @@ export function dayStart(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
 }
-export function monthStart(now: number): number {
+function monthStart(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
@@ -361,7 +361,7 @@ export class SqliteKeyStore implements KeyStore {
 
 // ---- PostgreSQL ----------------------------------------------------------------------------------
 
-export class PostgresKeyStore implements KeyStore {
+class PostgresKeyStore implements KeyStore {
   readonly kind = 'postgres' as const;
   private ready: Promise<void> | undefined;
 
@@ -469,7 +469,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 }
 
-export function defaultKeysPath(): string {
+function defaultKeysPath(): string {
   return path.join(stateDir(), 'results.sqlite');
 }
 

@@ -63,8 +63,3 @@ export async function createHighsMatchingSolver(): Promise<MatchingSolver> {
     return sol.status === 'optimal' ? sol : { ...sol, assignment: p.roles.map(() => -1) };
   };
 }
-
-/** Activity-style entry point: solve one matching problem. */
-export async function solveMatching(problem: MatchingProblem): Promise<MatchingSolution> {
-  return (await createHighsMatchingSolver())(problem);
-}

@@ -20,7 +20,7 @@ import { SINGLE_PREFIX } from '../core/methods';
 export const registry = new Registry();
 
 /** `gen_ai_operation_name`: every model call is a chat completion. */
-export const GEN_AI_OPERATION = 'chat';
+const GEN_AI_OPERATION = 'chat';
 /** `method` label of runs started outside a campaign (e.g. `agentbalance run`). */
 export const NO_METHOD = 'none';
 
@@ -55,7 +55,7 @@ export function genAiSemconvFrom(optIn: string | undefined): GenAiSemconv {
 }
 
 /** One completed model call, as the GenAI metrics see it. */
-export interface GenAiCall {
+interface GenAiCall {
   provider: string;
   model: string;
   inputTokens: number;
@@ -205,7 +205,7 @@ export const costUsd = new Counter({
   registers: [registry],
 });
 
-export const runCostUsd = new Histogram({
+const runCostUsd = new Histogram({
   name: 'agentbalance_run_cost_usd',
   help: 'Cost of one MAS run in USD',
   labelNames: ['method', 'simulated'] as const,
@@ -213,7 +213,7 @@ export const runCostUsd = new Histogram({
   registers: [registry],
 });
 
-export const runLatencySeconds = new Histogram({
+const runLatencySeconds = new Histogram({
   name: 'agentbalance_run_latency_seconds',
   help: "Latency of one MAS run on the run's clock (critical path; modelled seconds for the simulated pool)",
   labelNames: ['method', 'simulated'] as const,
@@ -235,7 +235,7 @@ export const runsInFlight = new Gauge({
 });
 
 /** The `kind` label values of `agentbalance_budget_events_total`. */
-export const BUDGET_EVENT_KINDS = ['deadline_hit', 'budget_exhausted'] as const;
+const BUDGET_EVENT_KINDS = ['deadline_hit', 'budget_exhausted'] as const;
 
 /**
  * Series created at 0 before their first booking (issue #15). Prometheus cannot tell that a counter
@@ -305,14 +305,14 @@ export function observeRunHistograms(method: string, simulated: string, costUsdV
 
 const CAMPAIGN_LABELS = ['campaign', 'method', 'benchmark', 'budget_kind'] as const;
 
-export const campaignAccuracy = new Gauge({
+const campaignAccuracy = new Gauge({
   name: 'agentbalance_campaign_accuracy',
   help: "Accuracy of a finished campaign's method over all budgets of one kind",
   labelNames: CAMPAIGN_LABELS,
   registers: [registry],
 });
 
-export const campaignAuc = new Gauge({
+const campaignAuc = new Gauge({
   name: 'agentbalance_campaign_auc',
   help: "Area under a finished campaign's accuracy-versus-budget curve (normalised log-budget axis)",
   labelNames: CAMPAIGN_LABELS,
@@ -320,7 +320,7 @@ export const campaignAuc = new Gauge({
 });
 
 /** Campaign gauges are kept for this many campaigns per process (the oldest are dropped). */
-export const MAX_CAMPAIGNS_KEPT = 20;
+const MAX_CAMPAIGNS_KEPT = 20;
 const campaignLabelSets = new Map<string, { method: string; benchmark: string; budget_kind: string }[]>();
 
 export interface CampaignGaugeRow {

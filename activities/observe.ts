@@ -18,7 +18,7 @@ import { BUILTIN_POOLS } from '../core/pool-file';
 import { NO_METHOD, budgetEvents, costUsd, genAi, initSeries, observeRunHistograms, runsInFlight } from './metrics';
 
 /** The backbones a run used: what its traces' `backbone` ids stand for. */
-export interface ObservedBackbone {
+interface ObservedBackbone {
   id: string;
   provider: ProviderKind;
   /** The model id sent to the provider (`gen_ai_request_model`). */
@@ -57,7 +57,7 @@ function firstExecution(): boolean {
  * backbones in this process, the one that books the run (activities/metrics.ts `initSeries`);
  * histories recorded before the input existed call it without one.
  */
-export async function runStarted(input?: Omit<ObserveRunInput, 'result'>): Promise<void> {
+async function runStarted(input?: Omit<ObserveRunInput, 'result'>): Promise<void> {
   if (!firstExecution()) return;
   runsInFlight.inc();
   if (input) initSeries(input.backbones, [input.method ?? NO_METHOD]);
@@ -79,7 +79,7 @@ export function initWorkerSeries(): void {
 }
 
 /** Local activity: books a finished (or failed) run's cost, tokens, durations and budget events. */
-export async function observeRun(input: ObserveRunInput): Promise<void> {
+async function observeRun(input: ObserveRunInput): Promise<void> {
   if (firstExecution()) bookRun(input);
 }
 

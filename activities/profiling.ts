@@ -14,8 +14,6 @@ import {
 import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatures } from '../core/designer/query-features';
 import { fitLatencyModel, linearPredict, ridgeFit } from '../core/designer/regression';
 
-export { profileFromPoolFile } from '../core/designer/pool-profile';
-
 /**
  * Pool construction (docs/METHOD.md §1.1): turns profiling runs (each candidate alone on a
  * stratified sample) into a PoolProfile. The math is in core/designer (irt.ts, regression.ts);
@@ -37,7 +35,7 @@ export interface ProfilingObservation {
   latencyS: number;
 }
 
-export interface ProfilingOptions {
+interface ProfilingOptions {
   /** 'auto': 2PL when items have at least `min2plResponses` responses on average, else 1PL. */
   irt: IrtKind | 'auto';
   min2plResponses: number;
@@ -48,7 +46,7 @@ export interface ProfilingOptions {
   minLatencyObservations: number;
 }
 
-export const DEFAULT_PROFILING: ProfilingOptions = {
+const DEFAULT_PROFILING: ProfilingOptions = {
   irt: 'auto',
   min2plResponses: 8,
   irtL2: 0.1,

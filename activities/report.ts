@@ -23,9 +23,9 @@ import type { ResultsStore } from './results-store';
 import { readCacheStats } from './providers/cache';
 import { stateDir } from '../infra/paths';
 
-export const REPORT_VERSION = 1;
+const REPORT_VERSION = 1;
 
-export interface ReportMeta {
+interface ReportMeta {
   campaignId: string;
   name: string | null;
   benchmark: BenchmarkId | 'unknown';
@@ -74,7 +74,7 @@ export async function buildReport(store: ResultsStore, campaignId: string, opts:
 }
 
 /** The pure part of `buildReport`. */
-export function reportFrom(
+function reportFrom(
   campaignId: string,
   meta: CampaignMeta | undefined,
   runs: readonly (RunOutcome & { simulated: boolean })[],
@@ -124,7 +124,7 @@ export function reportFrom(
 
 const KIND_LABEL: Record<BudgetKind, string> = { cost: 'cost', latency: 'latency' };
 
-export function formatBudget(kind: BudgetKind, b: number): string {
+function formatBudget(kind: BudgetKind, b: number): string {
   if (kind === 'latency') return `${Number(b.toPrecision(3))} s`;
   return `$${b >= 0.01 ? Number(b.toPrecision(3)) : b.toExponential(2).replace(/\.?0+e/, 'e')}`;
 }
@@ -149,7 +149,7 @@ function kindsOf(report: Report): BudgetKind[] {
 
 const signedPct = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} %`;
 const signed3 = (x: number): string => (Number.isNaN(x) ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`);
-export function renderMarkdown(
+function renderMarkdown(
   report: Report,
   charts: readonly { budgetKind: BudgetKind; png: string; svg: string }[] = [],
 ): string {
@@ -356,7 +356,7 @@ function loadVega(): Promise<{ vl: VegaLiteModule; vega: VegaModule }> {
 export const CHART_FONT = 'DejaVu Sans';
 
 /** The vega-lite spec of one performance-versus-budget chart. */
-export function chartSpec(report: Report, kind: BudgetKind): object {
+function chartSpec(report: Report, kind: BudgetKind): object {
   const curves: CurveMetrics[] = report.metrics.curves.filter((c) => c.budgetKind === kind);
   const order = [...curves].sort((a, b) => b.auc - a.auc || (a.method < b.method ? -1 : 1)).map((c) => c.method);
   const values = curves.flatMap((c) =>
@@ -465,7 +465,7 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return r.render().asPng();
 }
 
-export interface RenderedChart {
+interface RenderedChart {
   benchmark: string;
   budgetKind: BudgetKind;
   svg: string;

@@ -42,7 +42,7 @@ export interface RunError {
 }
 
 const finite = z.number().finite();
-export const RunRowSchema = z
+const RunRowSchema = z
   .object({
     campaignId: z.string().min(1),
     runKeyId: z.string().min(1),
@@ -63,7 +63,7 @@ export const RunRowSchema = z
   })
   .strict();
 
-export interface CampaignListing {
+interface CampaignListing {
   meta: CampaignMeta;
   /** Runs stored for it. */
   runs: number;
@@ -94,7 +94,7 @@ export interface ResultsStore {
 }
 
 /** One profiling call's outcome, keyed `backbone|item`. */
-export interface ProfileObservationRow {
+interface ProfileObservationRow {
   key: string;
   correct: boolean;
   inputTokens: number;
@@ -113,7 +113,7 @@ function profileObsFrom(r: Record<string, unknown>): ProfileObservationRow {
   return { key: String(r.obs_key), correct: num(r.correct) !== 0, inputTokens: num(r.input_tokens), outputTokens: num(r.output_tokens), latencyS: num(r.latency_s) };
 }
 
-export interface CampaignTotals {
+interface CampaignTotals {
   runs: number;
   correct: number;
   failed: number;
@@ -129,8 +129,8 @@ export interface ResultsStoreOptions {
   agentTextChars?: number;
 }
 
-export const DATABASE_URL_ENV = 'AGENTBALANCE_DATABASE_URL';
-export const DEFAULT_AGENT_TEXT_CHARS = 500;
+const DATABASE_URL_ENV = 'AGENTBALANCE_DATABASE_URL';
+const DEFAULT_AGENT_TEXT_CHARS = 500;
 
 // ---------------------------------------------------------------------------------------------
 // SQL shared by both backends.
@@ -227,16 +227,16 @@ ON CONFLICT (campaign_id, run_key_id) DO UPDATE SET ${RUN_COLUMNS.slice(2)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ')}`;
 
-export const SELECT_RUNS_SQL = `SELECT ${RUN_COLUMNS.join(', ')} FROM ab_runs WHERE campaign_id = $1 ORDER BY run_key_id`;
-export const SELECT_RUNS_NO_AGENTS_SQL = `SELECT ${RUN_COLUMNS.map((c) => (c === 'agents' ? `'[]' AS agents` : c)).join(', ')} FROM ab_runs WHERE campaign_id = $1 ORDER BY run_key_id`;
-export const SELECT_RUN_KEYS_SQL = `SELECT run_key_id FROM ab_runs WHERE campaign_id = $1`;
-export const TOTALS_SQL = `SELECT CAST(COUNT(*) AS INTEGER) AS runs, CAST(COALESCE(SUM(CASE WHEN correct = 1 THEN 1 ELSE 0 END), 0) AS INTEGER) AS correct,
+const SELECT_RUNS_SQL = `SELECT ${RUN_COLUMNS.join(', ')} FROM ab_runs WHERE campaign_id = $1 ORDER BY run_key_id`;
+const SELECT_RUNS_NO_AGENTS_SQL = `SELECT ${RUN_COLUMNS.map((c) => (c === 'agents' ? `'[]' AS agents` : c)).join(', ')} FROM ab_runs WHERE campaign_id = $1 ORDER BY run_key_id`;
+const SELECT_RUN_KEYS_SQL = `SELECT run_key_id FROM ab_runs WHERE campaign_id = $1`;
+const TOTALS_SQL = `SELECT CAST(COUNT(*) AS INTEGER) AS runs, CAST(COALESCE(SUM(CASE WHEN correct = 1 THEN 1 ELSE 0 END), 0) AS INTEGER) AS correct,
 CAST(COALESCE(SUM(CASE WHEN error_class IS NOT NULL THEN 1 ELSE 0 END), 0) AS INTEGER) AS failed, COALESCE(SUM(cost_usd), 0) AS cost_usd
 FROM ab_runs WHERE campaign_id = $1`;
-export const UPSERT_CAMPAIGN_SQL = `INSERT INTO ab_campaigns (id, meta, created_at, updated_at) VALUES ($1, $2, $3, $4)
+const UPSERT_CAMPAIGN_SQL = `INSERT INTO ab_campaigns (id, meta, created_at, updated_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, updated_at = excluded.updated_at`;
-export const SELECT_CAMPAIGN_SQL = `SELECT meta FROM ab_campaigns WHERE id = $1`;
-export const LIST_CAMPAIGNS_SQL = `SELECT c.meta AS meta, CAST((SELECT COUNT(*) FROM ab_runs r WHERE r.campaign_id = c.id) AS INTEGER) AS runs
+const SELECT_CAMPAIGN_SQL = `SELECT meta FROM ab_campaigns WHERE id = $1`;
+const LIST_CAMPAIGNS_SQL = `SELECT c.meta AS meta, CAST((SELECT COUNT(*) FROM ab_runs r WHERE r.campaign_id = c.id) AS INTEGER) AS runs
 FROM ab_campaigns c ORDER BY c.created_at, c.id`;
 
 type SqlValue = string | number | null;
@@ -282,7 +282,7 @@ function num(v: unknown): number {
   return n;
 }
 
-export function runFromRecord(rec: Record<string, unknown>): RunRow {
+function runFromRecord(rec: Record<string, unknown>): RunRow {
   const kind = BudgetKindSchema.parse(rec.budget_kind);
   return {
     campaignId: String(rec.campaign_id),
@@ -324,7 +324,7 @@ function parseMeta(text: unknown): CampaignMeta {
 /** How long a writer waits for another process's write transaction before failing. */
 const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
-export class SqliteResultsStore implements ResultsStore {
+class SqliteResultsStore implements ResultsStore {
   readonly kind = 'sqlite' as const;
   private closed = false;
   private readonly upsert: Statement;
@@ -474,7 +474,7 @@ function sqliteVersion(db: DatabaseType): number {
 /** Key of the advisory lock that serialises schema creation across processes. */
 const SCHEMA_LOCK_KEY = 0x61625f73; // 'ab_s'
 
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -484,7 +484,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-export class PostgresResultsStore implements ResultsStore {
+class PostgresResultsStore implements ResultsStore {
   readonly kind = 'postgres' as const;
   private closed = false;
 
@@ -612,11 +612,11 @@ export class PostgresResultsStore implements ResultsStore {
 
 // ---------------------------------------------------------------------------------------------
 
-export function isPostgresUrl(url: string): boolean {
+function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
-export function defaultSqlitePath(): string {
+function defaultSqlitePath(): string {
   return path.join(stateDir(), 'results.sqlite');
 }
 

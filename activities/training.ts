@@ -54,14 +54,14 @@ import { createHighsMatchingSolver } from './matching-solver';
  * The tfjs graph mirrors core/designer/topology.ts op for op (tested), on the pure-JS CPU backend.
  */
 
-export interface TrainingQuery {
+interface TrainingQuery {
   text: string;
   domain: Domain;
   /** Known IRT difficulty (profiled item); default b̂(q) from the profile's regressor. */
   difficulty?: number;
 }
 
-export interface DomainRoles {
+interface DomainRoles {
   /** Worker roles in their fixed order (core/roles `rolesFor`), or all roles with `decisionRole` an id. */
   roles: RoleInfo[];
   /** The decision role (core/roles `decisionRole`), or the id of one of `roles`. */
@@ -101,7 +101,7 @@ export interface TrainingOptions {
   curveEvery: number;
 }
 
-export const DEFAULT_TRAINING: TrainingOptions = {
+const DEFAULT_TRAINING: TrainingOptions = {
   steps: 300,
   batch: 16,
   samplesPerEpisode: 4,

@@ -31,6 +31,7 @@ export async function loadDesigner(pool: PoolFile, benchmark: BenchmarkId, opts:
 /**
  * The designer's plan for one task and its budgets (pure given the loaded designer). One call runs
  * one MAS spec, so the cascade designs (several runs) are left out of the choice.
+ * @public loaded lazily by client/commands/designer.ts (`run --benchmark`).
  */
 export function planOneMas(designer: LoadedDesigner, pool: PoolFile, task: Task, budgets: Budgets): ReturnType<ReturnType<typeof designerPlanner>> {
   const decision = decisionRole(task.domain, task.benchmark);

@@ -17,7 +17,7 @@ export const LIMITS = {
 export const kib = (bytes: number): string => (bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
 
 /** `maxCost` → `--max-cost`, `inject429` → `--inject-429`. */
-export function flagName(key: string): string {
+function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/(?<=[a-z])(\d+)/g, '-$1')}`;
 }
 

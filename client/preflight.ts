@@ -65,14 +65,14 @@ function checkMetricsPort(): void {
 }
 
 /** `host:port` (IPv6 in brackets), as TEMPORAL_ADDRESS takes it. */
-export function parseAddress(address: string): { host: string; port: number } | undefined {
+function parseAddress(address: string): { host: string; port: number } | undefined {
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(address.trim());
   if (!m || Number(m[2]) > 65535) return undefined;
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** A TCP connect to TEMPORAL_ADDRESS, so a wrong address fails in seconds and names the variable. */
-export async function probeTemporal(address: string, timeoutMs = TEMPORAL_PROBE_MS): Promise<void> {
+async function probeTemporal(address: string, timeoutMs = TEMPORAL_PROBE_MS): Promise<void> {
   const hp = parseAddress(address);
   if (!hp) throw new UserError(`TEMPORAL_ADDRESS: expected host:port, got "${address}"`);
   const problem = await new Promise<string | undefined>((resolve) => {

@@ -11,7 +11,7 @@ import { kib, LIMITS } from './options';
 import { validateSpec } from '../core/dag';
 
 /** A MAS spec file: the spec plus the pool it draws on and the domain of its role prompts. */
-export const SpecFileSchema = MasSpecSchema.extend({
+const SpecFileSchema = MasSpecSchema.extend({
   pool: z.string().optional(),
   domain: DomainSchema.optional(),
 });

@@ -21,8 +21,6 @@ export interface TemporalEnv {
   eagerStart: boolean;
 }
 
-export { configuredServer } from './preflight';
-
 /**
  * Connects to TEMPORAL_ADDRESS and checks that a Temporal server answers there (the SDK's own check
  * lets an HTTP server that answers 404 pass as an "old server"), naming the variable when not.

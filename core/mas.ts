@@ -5,7 +5,7 @@ import { TaskSchema } from './task';
 /** A positive, finite number: budgets of 0, NaN or Infinity are input errors, not "no budget". */
 const positiveFinite = z.number().finite().positive();
 
-export const BudgetsSchema = z
+const BudgetsSchema = z
   .object({
     /** Per-query token-cost budget in USD. Absent: unlimited. */
     maxCostUsd: positiveFinite.optional(),
@@ -15,7 +15,7 @@ export const BudgetsSchema = z
   .strict();
 export type Budgets = z.infer<typeof BudgetsSchema>;
 
-export const MasAgentSchema = z
+const MasAgentSchema = z
   .object({
     id: z.string().min(1),
     /** Role id (see core/roles) or a free-form role name when `systemPrompt` is given. */

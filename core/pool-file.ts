@@ -10,16 +10,15 @@ import sim14 from './pools/sim-14.json';
 
 export const POOL_FILE_VERSION = 1;
 
-export const PoolSourceSchema = z
+const PoolSourceSchema = z
   .object({
     id: z.string().min(1),
     title: z.string().min(1),
     url: z.string().url(),
   })
   .strict();
-export type PoolSource = z.infer<typeof PoolSourceSchema>;
 
-export const PoolFileSchema = z
+const PoolFileSchema = z
   .object({
     version: z.literal(POOL_FILE_VERSION, {
       error: `unsupported pool-file version (this build reads version ${POOL_FILE_VERSION})`,

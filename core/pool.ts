@@ -16,16 +16,15 @@ export const ProviderKindSchema = z.enum(['openai', 'anthropic', 'simulated']);
 export type ProviderKind = z.infer<typeof ProviderKindSchema>;
 
 /** Profile filled by profiling (or, for the simulated pool, by its cited public scores). */
-export const BackboneProfileSchema = z.object({
+const BackboneProfileSchema = z.object({
   /** Ability per domain on the IRT logit scale (θ_{m,d}). */
   ability: z.partialRecord(DomainSchema, z.number()),
   /** Mean output tokens per call, per domain. */
   meanOutputTokens: z.partialRecord(DomainSchema, z.number().positive()),
 });
-export type BackboneProfile = z.infer<typeof BackboneProfileSchema>;
 
 /** A public benchmark score (accuracy in [0, 1]); `derived` marks an estimate where no public figure exists. */
-export const CitedScoreSchema = z
+const CitedScoreSchema = z
   .object({
     value: z.number().min(0).max(1),
     derived: z.boolean().default(false),
@@ -35,7 +34,6 @@ export const CitedScoreSchema = z
     note: z.string().optional(),
   })
   .strict();
-export type CitedScore = z.infer<typeof CitedScoreSchema>;
 
 export const BackboneSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase id: letters, digits, . _ -'),

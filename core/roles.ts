@@ -10,8 +10,8 @@ import codeJson from './roles/code.json';
 import knowledgeJson from './roles/knowledge.json';
 import mathJson from './roles/math.json';
 
-export const AnswerFormatKindSchema = z.enum(['numeric', 'math', 'choice', 'code']);
-export type AnswerFormatKind = z.infer<typeof AnswerFormatKindSchema>;
+const AnswerFormatKindSchema = z.enum(['numeric', 'math', 'choice', 'code']);
+type AnswerFormatKind = z.infer<typeof AnswerFormatKindSchema>;
 
 const RoleSchema = z
   .object({
@@ -65,7 +65,7 @@ const FILES: Readonly<Record<Domain, RoleFile>> = {
 const DEFAULT_BENCHMARK: Readonly<Record<Domain, BenchmarkId>> = { math: 'gsm8k', knowledge: 'mmlu', code: 'humaneval' };
 
 /** What kind of final answer each benchmark's grader reads. */
-export const BENCHMARK_ANSWER_KIND: Readonly<Record<BenchmarkId, AnswerFormatKind>> = {
+const BENCHMARK_ANSWER_KIND: Readonly<Record<BenchmarkId, AnswerFormatKind>> = {
   gsm8k: 'numeric',
   svamp: 'numeric',
   multiarith: 'numeric',
@@ -108,7 +108,7 @@ export function decisionRole(domain: Domain, benchmark?: BenchmarkId): Role {
 }
 
 /** Role ids of a domain, decision last. */
-export function roleIds(domain: Domain): string[] {
+function roleIds(domain: Domain): string[] {
   return [...FILES[domain].roles.map((r) => r.id), FILES[domain].decision.id];
 }
 

@@ -11,8 +11,8 @@ import { formatNumber } from './graders/numeric';
 import { Rng } from './random';
 import type { Task } from './task';
 
-export const DEFAULT_SAMPLE_SEED = 'agentbalance-sample-v1';
-export const DEFAULT_SAMPLE_COUNT = 240;
+const DEFAULT_SAMPLE_SEED = 'agentbalance-sample-v1';
+const DEFAULT_SAMPLE_COUNT = 240;
 
 const NAMES = ['Ava', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jamal', 'Kira', 'Liam', 'Mei', 'Noah', 'Olu', 'Priya'];
 const ITEMS: readonly [string, string][] = [
@@ -431,7 +431,7 @@ export interface SampleOptions {
   count?: number;
 }
 
-export const SAMPLE_BENCHMARKS = ['sample-math', 'sample-mc', 'sample-code'] as const satisfies readonly BenchmarkId[];
+const SAMPLE_BENCHMARKS = ['sample-math', 'sample-mc', 'sample-code'] as const satisfies readonly BenchmarkId[];
 
 /** The built-in sample's tasks; throws for an id that is not a built-in sample. */
 export function getBuiltinSample(id: BenchmarkId, options: SampleOptions = {}): Task[] {

@@ -72,7 +72,7 @@ export function expectedAccuracy(theta: number, prior: DifficultyPrior): number 
 }
 
 /** Accuracies of exactly 0 or 1 have no finite ability; published figures are clamped into this range. */
-export const ACCURACY_RANGE = { min: 0.005, max: 0.995 } as const;
+const ACCURACY_RANGE = { min: 0.005, max: 0.995 } as const;
 
 /** The θ with expectedAccuracy(θ, prior) = accuracy (bisection; expectedAccuracy is increasing in θ). */
 export function solveTheta(accuracy: number, prior: DifficultyPrior): number {

@@ -5,7 +5,7 @@ import { BenchmarkIdSchema, DomainSchema } from './domain';
  * What the grader needs to score an answer. It travels inside workflow inputs (no secrets, plain
  * JSON) so the simulated pool can produce real right/wrong text and graders can score it.
  */
-export const AnswerKeySchema = z.discriminatedUnion('kind', [
+const AnswerKeySchema = z.discriminatedUnion('kind', [
   /** GSM8K, SVAMP, MultiArith, sample-math: the final number. */
   z.object({ kind: z.literal('numeric'), value: z.string() }),
   /** MATH-500: a LaTeX answer, compared by answer equivalence. */

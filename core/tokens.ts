@@ -10,8 +10,8 @@ import o200kBase from 'js-tiktoken/ranks/o200k_base';
  * Chat framing overhead, as in OpenAI's published counting recipe: every message costs its content
  * plus ~3 tokens (`<|start|>role … <|end|>`), and the reply is primed with 3 more.
  */
-export const TOKENS_PER_MESSAGE = 3;
-export const REPLY_PRIMING_TOKENS = 3;
+const TOKENS_PER_MESSAGE = 3;
+const REPLY_PRIMING_TOKENS = 3;
 
 let encoder: Tiktoken | undefined;
 

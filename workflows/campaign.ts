@@ -76,10 +76,10 @@ export interface CampaignSummary extends CampaignProgress {
   simulated: boolean;
 }
 
-export const progressQuery = defineQuery<CampaignProgress>('progress');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const cancelSignal = defineSignal('cancel');
+const progressQuery = defineQuery<CampaignProgress>('progress');
+const pauseSignal = defineSignal('pause');
+const resumeSignal = defineSignal('resume');
+const cancelSignal = defineSignal('cancel');
 
 /**
  * Failure handling (issue #11): a child run that fails for any reason is stored as a failed run and
@@ -96,10 +96,10 @@ export const CAMPAIGN_FAILURES_PATCH = 'agentbalance-campaign-failures-v1';
  */
 export const CAMPAIGN_BATCHES_PATCH = 'agentbalance-campaign-batches-v1';
 /** ApplicationFailure type of a fault that stops a campaign (its message is the one line shown). */
-export const CAMPAIGN_FAULT_TYPE = 'CampaignFault';
+const CAMPAIGN_FAULT_TYPE = 'CampaignFault';
 
 /** The failure's class (innermost Temporal failure type or error name) and a one-line message. */
-export function describeRunFailure(err: unknown): { class: string; message: string } {
+function describeRunFailure(err: unknown): { class: string; message: string } {
   let cls = 'Error';
   let message = '';
   for (let e: unknown = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
@@ -287,7 +287,7 @@ async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
   return { ...p, auc: fin.auc, reportFiles: fin.files, simulated: fin.simulated };
 }
 
-export interface CampaignRunArgs {
+interface CampaignRunArgs {
   campaignId: string;
   runKeyId: string;
 }

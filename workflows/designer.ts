@@ -33,7 +33,7 @@ export interface ProfilingProgress {
   /** Calls whose run failed (left out of the fit). */
   failed?: number;
 }
-export const profilingProgressQuery = defineQuery<ProfilingProgress>('progress');
+const profilingProgressQuery = defineQuery<ProfilingProgress>('progress');
 
 const local = proxyLocalActivities<DesignerJobActivities>({
   startToCloseTimeout: '2 minutes',
@@ -41,11 +41,11 @@ const local = proxyLocalActivities<DesignerJobActivities>({
 });
 
 /** Marks histories of the keyed, batched profiling (inputs with a profileId take that path only). */
-export const PROFILE_KEYS_PATCH = 'agentbalance-profile-keys-v1';
+const PROFILE_KEYS_PATCH = 'agentbalance-profile-keys-v1';
 /** Child runs per workflow run before continuing as new. */
 const PROFILE_RUNS_PER_HISTORY = 500;
 
-export interface ProfilePoolArgs extends ProfileJobArgs {
+interface ProfilePoolArgs extends ProfileJobArgs {
   /** Child runs per workflow run before continuing as new (default 500; small in tests). */
   runsPerHistory?: number;
   carried?: { cursor: number; done: number; failed: number; plan: ProfilePlan };

@@ -61,7 +61,7 @@ const observe = proxyLocalActivities<ReturnType<typeof observeActivities.createO
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 1 },
 });
-export const OBSERVE_RUN_PATCH = 'agentbalance-observe-run-v1';
+const OBSERVE_RUN_PATCH = 'agentbalance-observe-run-v1';
 
 async function bestEffort(fn: () => Promise<void>): Promise<void> {
   try {

@@ -40,7 +40,7 @@ export interface CodeExecOptions {
   maxOutputBytes?: number;
 }
 
-export type CodeExecStatus = 'passed' | 'failed' | 'timeout' | 'output_limit' | 'error';
+type CodeExecStatus = 'passed' | 'failed' | 'timeout' | 'output_limit' | 'error';
 
 export interface CodeExecResult {
   status: CodeExecStatus;
@@ -432,7 +432,7 @@ function execute(
  * The program that grades a code answer: prelude (e.g. the HumanEval prompt, so a body-only
  * completion runs and a full function simply redefines it), the candidate, then the tests.
  */
-export function buildProgram(key: CodeAnswerKey, candidate: string): string {
+function buildProgram(key: CodeAnswerKey, candidate: string): string {
   const parts = [key.prelude, candidate, key.tests].filter((p) => p.trim() !== '');
   return `${parts.map((p) => p.replace(/\r\n/g, '\n').replace(/\s+$/, '')).join('\n\n')}\n`;
 }

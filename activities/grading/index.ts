@@ -42,5 +42,5 @@ export function createGradingActivities() {
   return { gradeAnswer };
 }
 
-export { runCodeTests, runPythonSandboxed, sandboxInfo, buildProgram } from './code-exec';
-export type { CodeExecOptions, CodeExecResult, CodeExecStatus, SandboxInfo } from './code-exec';
+export { runCodeTests, runPythonSandboxed, sandboxInfo } from './code-exec';
+export type { CodeExecOptions } from './code-exec';

@@ -53,7 +53,7 @@ function campaignOfCall(): string | undefined {
   }
 }
 
-export function cacheStatsFile(dir: string, campaignId: string): string {
+function cacheStatsFile(dir: string, campaignId: string): string {
   return path.join(dir, 'stats', `${campaignId}.json`);
 }
 

@@ -10,7 +10,7 @@ export type SdkFailure =
 const MAX_MESSAGE = 300;
 
 /** Removes key values and key-like tokens (providers echo partial keys in 401 bodies). */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
+function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
   return out.replace(/\b(sk-(?:ant-|proj-)?)[A-Za-z0-9_*\-]{6,}/g, '$1[redacted]');

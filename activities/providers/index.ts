@@ -7,10 +7,8 @@ import { CachedProvider } from './cache';
 import { SimulatedProvider } from './simulated';
 import type { Provider } from './types';
 
-export { assertApiKeys, MissingApiKeyError, DEFAULT_API_KEY_ENV, apiKeyEnvFor } from './keys';
-export { ProviderError, isRetryableStatus } from './types';
-export type { Provider, ChatRequest, ChatResponse, ChatUsage, ChatMessage } from './types';
-export type { RealProviderOptions } from './openai';
+export { assertApiKeys, MissingApiKeyError } from './keys';
+export type { Provider } from './types';
 
 export type ProviderOptions = RealProviderOptions;
 

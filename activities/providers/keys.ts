@@ -5,15 +5,15 @@ import { ProviderError } from './types';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export const DEFAULT_API_KEY_ENV = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' } as const;
+const DEFAULT_API_KEY_ENV = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' } as const;
 
 type KeyedBackbone = Pick<Backbone, 'id' | 'provider' | 'apiKeyEnv' | 'noApiKey'>;
 
 /** Sent to endpoints that take no key (the SDKs refuse an empty one); never a secret. */
-export const NO_API_KEY = 'no-key';
+const NO_API_KEY = 'no-key';
 
 /** The environment variable a backbone's key is read from; undefined for the simulated pool and keyless endpoints. */
-export function apiKeyEnvFor(b: KeyedBackbone): string | undefined {
+function apiKeyEnvFor(b: KeyedBackbone): string | undefined {
   if (b.provider === 'simulated' || b.noApiKey === true) return undefined;
   return b.apiKeyEnv ?? DEFAULT_API_KEY_ENV[b.provider];
 }

@@ -16,10 +16,10 @@ import { ProviderError, type ChatRequest, type ChatResponse, type Provider } fro
  */
 
 /** Peer effect on the logit: from SWAY_MIN (a backbone at 100 % accuracy) to SWAY_MAX (at 0 %). */
-export const PEER_SWAY_MIN = 0.4;
-export const PEER_SWAY_MAX = 3;
+const PEER_SWAY_MIN = 0.4;
+const PEER_SWAY_MAX = 3;
 /** Chance that a wrong agent that saw wrong peer answers repeats one of them (herding). */
-export const COPY_WRONG_PEER = 0.6;
+const COPY_WRONG_PEER = 0.6;
 /** Log-sd of output lengths and the multiplicative latency jitter. */
 const LENGTH_SPREAD = 0.35;
 const REASONING_LENGTH_SPREAD = 0.5;
@@ -28,7 +28,7 @@ const LATENCY_JITTER = 0.12;
 const REASONING_VISIBLE_MEAN: Readonly<Record<Domain, number>> = { math: 180, knowledge: 110, code: 200 };
 
 /** Shorter outputs for roles that judge or summarise than for roles that solve. */
-export function roleLengthFactor(role: string): number {
+function roleLengthFactor(role: string): number {
   const r = role.toLowerCase();
   if (/decision|decide|final|judge|aggregat|summar/.test(r)) return 0.6;
   if (/critic|review|verif|check/.test(r)) return 0.8;

@@ -144,7 +144,7 @@ async function follow(client: Client, campaignId: string): Promise<CampaignSumma
   }
 }
 
-export function printSummary(s: CampaignSummary, json: boolean): void {
+function printSummary(s: CampaignSummary, json: boolean): void {
   if (json) {
     const curvesFile = s.reportFiles.json;
     console.log(JSON.stringify({ campaignId: s.campaignId, simulated: s.simulated, auc: s.auc, curves: curvesOf(curvesFile), report: s.reportFiles, done: s.done, failed: s.failed ?? 0, total: s.total }));

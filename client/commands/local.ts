@@ -27,8 +27,8 @@ import { pidAlive } from '../../infra/net';
  * and a pool file `local` pointing the product's `openai` provider at it.
  */
 
-export const LOCAL_POOL = 'local';
-export const localPoolFile = (): string => path.join(statePoolsDir(), `${LOCAL_POOL}.yaml`);
+const LOCAL_POOL = 'local';
+const localPoolFile = (): string => path.join(statePoolsDir(), `${LOCAL_POOL}.yaml`);
 
 export interface Price {
   in: number;
@@ -147,9 +147,9 @@ const HealthSchema = z
     ),
   })
   .loose();
-export type LocalHealth = z.infer<typeof HealthSchema>;
+type LocalHealth = z.infer<typeof HealthSchema>;
 
-export async function fetchHealth(record: ServerRecord, timeoutMs = 3000): Promise<LocalHealth | undefined> {
+async function fetchHealth(record: ServerRecord, timeoutMs = 3000): Promise<LocalHealth | undefined> {
   try {
     const res = await fetch(`http://${record.host}:${record.port}/health`, { signal: AbortSignal.timeout(timeoutMs) });
     const parsed = HealthSchema.safeParse(await res.json());
@@ -160,7 +160,7 @@ export async function fetchHealth(record: ServerRecord, timeoutMs = 3000): Promi
 }
 
 /** The running server of this state folder, if its process is alive and answers as itself. */
-export async function runningServer(): Promise<ServerRecord | undefined> {
+async function runningServer(): Promise<ServerRecord | undefined> {
   const record = readServerRecord(serverRecordFile());
   if (!record || !pidAlive(record.pid)) return undefined;
   return (await fetchHealth(record)) ? record : undefined;

@@ -33,7 +33,7 @@ const RunOptionsSchema = z
   .refine((o) => o.query !== undefined || o.benchmark !== undefined, { message: 'give --query TEXT or --benchmark B --index N' })
   .refine((o) => o.benchmark === undefined || o.index !== undefined, { message: '--benchmark needs --index N' })
   .refine((o) => o.query === undefined || o.benchmark === undefined, { message: 'give either --query or --benchmark, not both' });
-export type RunOptions = z.infer<typeof RunOptionsSchema>;
+type RunOptions = z.infer<typeof RunOptionsSchema>;
 
 /** Optional hook the designer installs: the MAS agentbalance designs for this query and budget. */
 export type DesignHook = (args: {

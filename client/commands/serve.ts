@@ -9,7 +9,7 @@ import { withTemporal } from '../temporal-env';
 import { createGateway, DEFAULT_MAX_BODY_BYTES } from '../gateway/server';
 import { ModelCatalog } from '../gateway/models';
 
-export const DEFAULT_GATEWAY_PORT = 8787;
+const DEFAULT_GATEWAY_PORT = 8787;
 
 const ServeOptionsSchema = z.object({
   host: z.string().min(1),

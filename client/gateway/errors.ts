@@ -19,7 +19,7 @@ export class GatewayError extends Error {
 
 export const badRequest = (message: string, code: string, param: string | null = null) => new GatewayError(400, 'invalid_request_error', message, code, param);
 
-export function errorBody(e: GatewayError): string {
+function errorBody(e: GatewayError): string {
   return JSON.stringify({ error: { message: e.message, type: e.type, param: e.param, code: e.code } });
 }
 

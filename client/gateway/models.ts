@@ -10,7 +10,7 @@ import type { LoadedDesigner } from '../../activities/designer-service';
 import { DOMAIN_BENCHMARK, designWith, loadDesigner } from '../design';
 import { messageText, type ChatRequest } from './schemas';
 
-export const DESIGN_MODEL = 'agentbalance';
+const DESIGN_MODEL = 'agentbalance';
 const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant.';
 
 export type ResolvedModel = { kind: 'backbone'; id: string; backbone: string } | { kind: 'design'; id: string; benchmark: BenchmarkId };
@@ -23,7 +23,7 @@ export interface ModelEntry {
 /** Loads (training on first use) the designer of a benchmark. */
 export type DesignerLoader = (pool: PoolFile, benchmark: BenchmarkId) => Promise<LoadedDesigner>;
 
-export const defaultDesignerLoader: DesignerLoader = (pool, benchmark) => loadDesigner(pool, benchmark);
+const defaultDesignerLoader: DesignerLoader = (pool, benchmark) => loadDesigner(pool, benchmark);
 
 export class ModelCatalog {
   private readonly designers = new Map<BenchmarkId, Promise<LoadedDesigner>>();

@@ -46,7 +46,7 @@ export interface Gateway {
 }
 
 /** The workflow id of a request: derived from the key and idempotency key, so a retry attaches to the same run. */
-export function requestWorkflowId(keyId: string, requestId: string, idempotencyKey?: string): string {
+function requestWorkflowId(keyId: string, requestId: string, idempotencyKey?: string): string {
   if (idempotencyKey === undefined) return `gw-${requestId}`;
   return `gw-${keyId}-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
 }

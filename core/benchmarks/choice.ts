@@ -13,7 +13,7 @@ const MmluRow = z.tuple([
 ]);
 
 /** `…/abstract_algebra_test.csv` → `abstract_algebra`. */
-export function mmluSubject(fileName: string): string {
+function mmluSubject(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
   return base.replace(/\.csv$/i, '').replace(/_(?:test|dev|val)$/i, '');
 }

@@ -24,7 +24,7 @@ export function formatIssue(issue: ParseIssue): string {
 }
 
 /** A one-line reason from a zod error: `path: message; path: message` (first three issues). */
-export function zodReason(error: z.ZodError): string {
+function zodReason(error: z.ZodError): string {
   const parts = error.issues.slice(0, 3).map((i) => {
     const where = i.path.length > 0 ? i.path.map(String).join('.') : 'record';
     return `${where}: ${i.message}`;
@@ -80,7 +80,7 @@ export interface RawRecord {
  * The largest dataset record (one JSONL line or JSON array element) accepted, in UTF-8 bytes: a
  * record travels inside workflow inputs, and Temporal refuses payloads over 2 MB.
  */
-export const MAX_RECORD_BYTES = 256 * 1024;
+const MAX_RECORD_BYTES = 256 * 1024;
 
 function utf8Bytes(s: string): number {
   let n = 0;

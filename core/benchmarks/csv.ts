@@ -1,6 +1,6 @@
 /** RFC 4180 CSV (quoted fields may span lines), with the line each row starts on. */
 
-export interface CsvRow {
+interface CsvRow {
   line: number;
   fields: string[];
 }

@@ -12,7 +12,7 @@ import { parseGsm8k, parseMultiArith, parseSvamp } from './math-word';
 export type SampleBenchmarkId = Extract<BenchmarkId, `sample-${string}`>;
 export type ExternalBenchmarkId = Exclude<BenchmarkId, SampleBenchmarkId>;
 
-export type Parser = (text: string, fileName: string) => ParseOutcome;
+type Parser = (text: string, fileName: string) => ParseOutcome;
 
 export interface BenchmarkSource {
   /** Folder name under the shared datasets directory. */
@@ -45,8 +45,7 @@ export function isSampleBenchmark(id: BenchmarkId): id is SampleBenchmarkId {
   return id.startsWith('sample-');
 }
 
-export { formatIssue, type ParseIssue, type ParseOutcome } from './common';
-export { parseAqua, parseMmluCsv, mmluSubject } from './choice';
-export { parseHumanEval, parseMbpp } from './code';
-export { parseMath500 } from './math500';
-export { parseGsm8k, parseMultiArith, parseSvamp } from './math-word';
+export { formatIssue, type ParseIssue } from './common';
+export { parseMmluCsv } from './choice';
+export { parseMbpp } from './code';
+export { parseGsm8k, parseSvamp } from './math-word';

@@ -58,7 +58,7 @@ export interface PointMetrics {
   budgetExhausted: number;
 }
 
-export interface Interval {
+interface Interval {
   lo: number;
   hi: number;
 }
@@ -137,11 +137,11 @@ export interface CampaignMetrics {
   bootstrap: { resamples: number; seed: string; confidence: number };
 }
 
-export const DEFAULT_RESAMPLES = 1000;
+const DEFAULT_RESAMPLES = 1000;
 /** Relative tolerance of the violation check (floating-point noise only). */
 const VIOLATION_EPS = 1e-9;
 
-export function defaultIsBaseline(method: string): boolean {
+function defaultIsBaseline(method: string): boolean {
   return method !== 'agentbalance' && !method.startsWith('plugin-');
 }
 

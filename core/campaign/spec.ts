@@ -13,14 +13,13 @@ import type { Backbone } from '../pool';
 
 export const BudgetKindSchema = z.enum(['cost', 'latency']);
 export type BudgetKind = z.infer<typeof BudgetKindSchema>;
-export const BUDGET_KINDS: readonly BudgetKind[] = ['cost', 'latency'];
 
 const positiveFinite = z.number().finite().positive();
 
 /** Significant digits budgets of a generated grid are rounded to (readable, stable ids). */
-export const GRID_DIGITS = 4;
+const GRID_DIGITS = 4;
 
-export function roundSig(x: number, digits = GRID_DIGITS): number {
+function roundSig(x: number, digits = GRID_DIGITS): number {
   return Number(x.toPrecision(digits));
 }
 
@@ -41,7 +40,7 @@ export function logSpaced(min: number, max: number, n: number): number[] {
 }
 
 /** A budget grid: explicit values, or `{ min, max, n }` expanded with `logSpaced`. Sorted, deduplicated. */
-export const BudgetGridSchema = z
+const BudgetGridSchema = z
   .union([
     z.array(positiveFinite),
     z.object({ min: positiveFinite, max: positiveFinite, n: z.number().int().min(1).max(100) }).strict(),
@@ -55,7 +54,7 @@ export const BudgetGridSchema = z
     return logSpaced(g.min, g.max, g.n);
   });
 
-export const MethodIdSchema = z
+const MethodIdSchema = z
   .string()
   .trim()
   .refine((s) => s === `${SINGLE_PREFIX}*` || isMethodId(s), {
@@ -216,7 +215,6 @@ export const CampaignMetaSchema = z
   })
   .strict();
 export type CampaignMeta = z.infer<typeof CampaignMetaSchema>;
-export type CampaignMetaInput = z.input<typeof CampaignMetaSchema>;
 
 /** ApplicationFailure type raised for a run of a campaign the results store does not know. */
 export const UNKNOWN_CAMPAIGN_TYPE = 'UnknownCampaign';

@@ -7,7 +7,6 @@ import { buildMatchingProblem, type MatchingSolution, type MatchingSolver } from
 import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from './pool-profile';
 import {
   emptyAdjacency,
-  predictMas,
   standaloneCall,
   type AgentSlot,
   type DesignGraph,
@@ -76,7 +75,7 @@ export interface DesignRequest {
   roleOutputFactor?: Readonly<Record<string, number>>;
 }
 
-export interface DesignPrediction {
+interface DesignPrediction {
   costUsd: number;
   latencyS: number;
   accuracy: number;
@@ -118,7 +117,7 @@ export interface PreparedDesign {
 }
 
 /** The MIP's outcome: assignment indices into `candidates`, and the same as role → backbone pairs. */
-export type MatchedRoles = MatchingSolution & {
+type MatchedRoles = MatchingSolution & {
   scope: 'selected' | 'pool';
   candidates: string[];
   assigned: { role: string; backbone: string }[];
@@ -253,7 +252,7 @@ export function runPolicy(d: TrainedDesigner, p: PreparedDesign): TopologyForwar
   return topologyForward(designerWeights(d), p.nodeInputs, p.taskInput, p.candidate, d.hyper.rounds);
 }
 
-export function graphToSpec(g: DesignGraph): MasSpec {
+function graphToSpec(g: DesignGraph): MasSpec {
   const n = g.slots.length;
   const agents = g.slots
     .map((s, v) => ({ s, v }))
@@ -323,11 +322,6 @@ export function designMas(req: DesignRequest): DesignResult {
       synthesis: syn.actions,
     },
   };
-}
-
-/** Predicted cost, latency and accuracy of any spec laid out on the design slots (for reports). */
-export function predictDesign(prep: PreparedDesign, g: DesignGraph): MasPrediction {
-  return predictMas(g, prep.ctx);
 }
 
 export interface InitialDesignerOptions {

@@ -36,9 +36,8 @@ export const EmbedderConfigSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 export type EmbedderConfig = z.infer<typeof EmbedderConfigSchema>;
-export type EmbedderConfigInput = z.input<typeof EmbedderConfigSchema>;
 
-export const DEFAULT_EMBED_DIM = 64;
+const DEFAULT_EMBED_DIM = 64;
 
 /** Hashed bucket ids of a text's features (with repeats, for term frequency). */
 function featureBuckets(text: string, dim: number): number[] {

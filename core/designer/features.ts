@@ -13,8 +13,8 @@ import type { BudgetScale } from './trained-designer';
  * unseen backbone is just another point in φ-space.
  */
 
-export const PROFILE_FEATURES = 12;
-export const BUDGET_FEATURES = 4;
+const PROFILE_FEATURES = 12;
+const BUDGET_FEATURES = 4;
 /** Log-position used for an absent budget: beyond the top of the range. */
 const ABSENT_BUDGET_Z = 1.5;
 

@@ -26,9 +26,9 @@ export interface IrtOptions {
   tolerance: number;
 }
 
-export const DEFAULT_IRT_OPTIONS: IrtOptions = { kind: '2pl', l2: 0.1, maxIterations: 300, tolerance: 1e-5 };
+const DEFAULT_IRT_OPTIONS: IrtOptions = { kind: '2pl', l2: 0.1, maxIterations: 300, tolerance: 1e-5 };
 
-export interface IrtItem {
+interface IrtItem {
   id: string;
   domain: Domain;
   b: number;

@@ -27,7 +27,7 @@ import { irtProbability } from './irt';
 import { abilityFor, type ProfiledBackbone } from './pool-profile';
 import { standaloneCall, type AgentSlot, type PredictionContext } from './predict';
 
-export interface MatchingRole {
+interface MatchingRole {
   id: string;
   /** Must get a backbone (the decision agent). */
   required: boolean;
@@ -101,7 +101,7 @@ export function evaluateAssignment(p: MatchingProblem, a: Assignment): Assignmen
   return { objective, costUsd, latencyProxyS, feasible };
 }
 
-export function objectiveCoef(p: MatchingProblem, r: number, m: number): number {
+function objectiveCoef(p: MatchingProblem, r: number, m: number): number {
   return (
     p.utility[r]![m]! -
     (p.lambdaC * p.costUsd[r]![m]!) / p.costRef -
@@ -120,7 +120,7 @@ function term(coef: number, name: string, first: boolean): string {
   return first && sign === '+' ? body : `${sign} ${body}`;
 }
 
-export const xName = (r: number, m: number): string => `x_${r}_${m}`;
+const xName = (r: number, m: number): string => `x_${r}_${m}`;
 
 /**
  * The MIP in CPLEX LP format (HiGHS `solve` input). `exclude` adds no-good cuts: when the solver's
@@ -199,7 +199,7 @@ export function matchingToLp(p: MatchingProblem, opts: { rhsMargin?: number; exc
  * least as high, so fixing x_{r,m} = 0 is an exact reduction; it removes the near-symmetric
  * alternatives that otherwise cost HiGHS branch-and-bound work.
  */
-export function dominatedColumns(p: MatchingProblem): [number, number][] {
+function dominatedColumns(p: MatchingProblem): [number, number][] {
   const out: [number, number][] = [];
   const M = p.candidates.length;
   p.roles.forEach((_, r) => {

@@ -31,12 +31,11 @@ export const ProfiledBackboneSchema = z
   .strict();
 export type ProfiledBackbone = z.infer<typeof ProfiledBackboneSchema>;
 
-export const ItemDifficultySchema = z
+const ItemDifficultySchema = z
   .object({ id: z.string().min(1), domain: DomainSchema, b: z.number(), a: z.number().positive().default(1) })
   .strict();
-export type ItemDifficulty = z.infer<typeof ItemDifficultySchema>;
 
-export const DifficultyRegressorSchema = z
+const DifficultyRegressorSchema = z
   .object({
     featuresVersion: z.literal(QUERY_FEATURES_VERSION),
     hashDim: z.number().int().positive(),
@@ -77,7 +76,7 @@ function bodyOf(body: PoolProfileBody & { profileHash?: string }): PoolProfileBo
   return rest;
 }
 
-export function computeProfileHash(body: PoolProfileBody): string {
+function computeProfileHash(body: PoolProfileBody): string {
   return sha256Hex(canonicalJson(bodyOf(body)));
 }
 

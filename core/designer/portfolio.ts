@@ -46,7 +46,7 @@ export const DEFAULT_PORTFOLIO: PortfolioHyper = {
   cascades: true,
 };
 
-export type PortfolioKind = 'learned' | 'single' | 'vote' | 'cascade';
+type PortfolioKind = 'learned' | 'single' | 'vote' | 'cascade';
 
 export interface PortfolioEntry {
   kind: PortfolioKind;

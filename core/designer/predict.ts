@@ -58,7 +58,7 @@ export interface MasPrediction {
   criticalPath: number[];
 }
 
-export function decisionIndex(g: Pick<DesignGraph, 'slots'>): number {
+function decisionIndex(g: Pick<DesignGraph, 'slots'>): number {
   return g.slots.length - 1;
 }
 

@@ -17,7 +17,7 @@ export interface QueryFeatureConfig {
 export const DEFAULT_QUERY_FEATURES: QueryFeatureConfig = { hashDim: 128 };
 
 /** Number of dense (non-hashed) features appended after the hashed block. */
-export const DENSE_FEATURES = 7 + DOMAINS.length;
+const DENSE_FEATURES = 7 + DOMAINS.length;
 
 export function queryFeatureDim(cfg: QueryFeatureConfig): number {
   return cfg.hashDim + DENSE_FEATURES;
@@ -28,7 +28,7 @@ export function words(text: string): string[] {
 }
 
 /** Signed hashed bag of n-grams, sublinear tf, L2-normalised. */
-export function hashedNgrams(tokens: readonly string[], dim: number, ngrams: readonly number[] = [1, 2]): number[] {
+function hashedNgrams(tokens: readonly string[], dim: number, ngrams: readonly number[] = [1, 2]): number[] {
   const v = new Array<number>(dim).fill(0);
   const counts = new Map<number, number>();
   for (const n of ngrams) {

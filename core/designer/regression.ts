@@ -4,7 +4,7 @@ import { callLatencyS } from '../estimate';
 /** Dense linear algebra and least-squares fits used by profiling (small problems, plain arrays). */
 
 /** Solves A x = b by Gaussian elimination with partial pivoting; throws when A is singular. */
-export function solveLinear(A: readonly (readonly number[])[], b: readonly number[]): number[] {
+function solveLinear(A: readonly (readonly number[])[], b: readonly number[]): number[] {
   const n = b.length;
   const M = A.map((row, i) => [...row, b[i]!]);
   for (let c = 0; c < n; c++) {
@@ -76,7 +76,7 @@ export function linearPredict(model: RidgeModel, x: readonly number[]): number {
  * Non-negative least squares for a handful of columns: try every active set, keep the best fit
  * whose coefficients are all ≥ 0. Exact for p ≤ ~8, which is all latency fitting needs.
  */
-export function nnlsSmall(X: readonly (readonly number[])[], y: readonly number[]): number[] {
+function nnlsSmall(X: readonly (readonly number[])[], y: readonly number[]): number[] {
   const p = X[0]?.length ?? 0;
   let best: { coef: number[]; sse: number } = { coef: new Array<number>(p).fill(0), sse: y.reduce((s, v) => s + v * v, 0) };
   for (let mask = 1; mask < 1 << p; mask++) {

@@ -16,7 +16,7 @@ import { DOMAINS } from './query-features';
 export type DifficultyBand = 'easy' | 'medium' | 'hard';
 export const BAND_CENTER: Readonly<Record<DifficultyBand, number>> = { easy: -1, medium: 0, hard: 1 };
 /** Band edges on the IRT difficulty scale. */
-export const BAND_EDGES = { easyBelow: -0.5, hardAbove: 0.5 } as const;
+const BAND_EDGES = { easyBelow: -0.5, hardAbove: 0.5 } as const;
 
 export function difficultyBand(b: number): DifficultyBand {
   if (b < BAND_EDGES.easyBelow) return 'easy';
@@ -112,7 +112,7 @@ export function kMedoids(points: readonly (readonly number[])[], k: number): num
 }
 
 /** Profile vector: accuracy at the band, log cost, log latency, ability in every domain; min-max normalised. */
-export function normalisedProfileVectors(
+function normalisedProfileVectors(
   metrics: readonly BackboneMetrics[],
   backbones: readonly ProfiledBackbone[],
 ): number[][] {

@@ -66,7 +66,7 @@ export interface SynthesisInput {
 const EPS = 1e-12;
 const MIN_SCORE = 1e-6;
 /** Weight of the policy's own gate/edge score in an action's score (tie-break between equal losses). */
-export const LEARNED_WEIGHT = 0.1;
+const LEARNED_WEIGHT = 0.1;
 const MAX_STEPS = 500;
 
 function within(p: MasPrediction, b: Budgets): { cost: boolean; latency: boolean } {

@@ -63,7 +63,7 @@ export function weightShapes(nodeDim: number, taskDim: number, hidden: number): 
 }
 
 /** Initial gate bias: agents start mostly on, so training first learns what to drop. */
-export const INITIAL_GATE_BIAS = 1;
+const INITIAL_GATE_BIAS = 1;
 
 /** Glorot-uniform matrices, zero biases; deterministic in the seed. */
 export function initWeights(nodeDim: number, taskDim: number, hidden: number, seed: string): TopologyWeights {

@@ -16,7 +16,7 @@ export const TRAINED_DESIGNER_KIND = 'agentbalance.trained-designer';
  */
 export const TRAINED_DESIGNER_VERSION = 2;
 
-export const DesignerHyperSchema = z
+const DesignerHyperSchema = z
   .object({
     hidden: z.number().int().positive().default(32),
     /** Message-passing rounds over agent nodes + task node (1–2). */
@@ -40,16 +40,16 @@ export const DEFAULT_HYPER: DesignerHyper = DesignerHyperSchema.parse({});
 
 const range = z.tuple([z.number().positive(), z.number().positive()]);
 /** Budget range in use per domain; budget features are log-positions inside it. */
-export const BudgetScaleSchema = z.object({ costUsd: range, latencyS: range }).strict();
+const BudgetScaleSchema = z.object({ costUsd: range, latencyS: range }).strict();
 export type BudgetScale = z.infer<typeof BudgetScaleSchema>;
 
-export const WeightTensorSchema = z
+const WeightTensorSchema = z
   .object({ shape: z.array(z.number().int().positive()), data: z.array(z.number()) })
   .strict()
   .refine((w) => w.shape.reduce((a, b) => a * b, 1) === w.data.length, 'data length must match shape');
 export type WeightTensor = z.infer<typeof WeightTensorSchema>;
 
-export const TrainingPointSchema = z
+const TrainingPointSchema = z
   .object({
     step: z.number().int().nonnegative(),
     reward: z.number(),
@@ -66,7 +66,7 @@ export const TrainingPointSchema = z
   .strict();
 export type TrainingPoint = z.infer<typeof TrainingPointSchema>;
 
-export const TrainingInfoSchema = z
+const TrainingInfoSchema = z
   .object({
     steps: z.number().int().nonnegative(),
     batch: z.number().int().positive(),
@@ -84,7 +84,6 @@ export const TrainingInfoSchema = z
     backend: z.string(),
   })
   .strict();
-export type TrainingInfo = z.infer<typeof TrainingInfoSchema>;
 
 export const TrainedDesignerSchema = z
   .object({

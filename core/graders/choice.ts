@@ -6,7 +6,7 @@
  */
 import { findNumbers, numbersEqual, parseGoldNumber } from './numeric';
 
-export function optionLetters(count: number): string[] {
+function optionLetters(count: number): string[] {
   return Array.from({ length: Math.max(0, Math.min(count, 10)) }, (_, i) => String.fromCharCode(65 + i));
 }
 

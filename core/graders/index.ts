@@ -36,6 +36,6 @@ export function extractCode(text: string): string {
   return pick ? (pick[2] ?? '') : text;
 }
 
-export { gradeChoice, extractChoice, optionLetters } from './choice';
-export { gradeMath, mathEquivalent, normalizeMathAnswer, extractMathAnswer } from './math';
-export { gradeNumeric, extractFinalNumber, findNumbers, numbersEqual, lastBoxed, canonicalNumber, formatNumber } from './numeric';
+export { gradeChoice, extractChoice } from './choice';
+export { gradeMath, mathEquivalent } from './math';
+export { gradeNumeric, extractFinalNumber } from './numeric';

@@ -35,7 +35,7 @@ function fixBraces(s: string): string {
 }
 
 /** Canonical string form of a MATH answer. */
-export function normalizeMathAnswer(raw: string): string {
+function normalizeMathAnswer(raw: string): string {
   let s = raw.trim();
   s = s.replace(/^\$+|\$+$/g, '');
   s = s.replace(/\\\[|\\\]|\\\(|\\\)/g, '');
@@ -447,7 +447,7 @@ export function mathEquivalent(a: string, b: string): boolean {
 }
 
 /** The model's final MATH answer: last `\boxed{}`, else `Answer:` line, else last `$...$`, else last number. */
-export function extractMathAnswer(text: string): string | null {
+function extractMathAnswer(text: string): string | null {
   const boxed = lastBoxed(text);
   if (boxed !== null) return boxed.trim();
   const marked = [...text.matchAll(/(?:final answer|answer)\s*(?:is|:)\s*([^\n]+)/gi)].pop();

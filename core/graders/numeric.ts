@@ -89,7 +89,7 @@ export function findNumbers(text: string): FoundNumber[] {
 }
 
 /** Every `\boxed{...}` / `\fbox{...}` (nested braces allowed) with its position; `\boxed 5` too. */
-export function boxedContents(text: string): { pos: number; content: string }[] {
+function boxedContents(text: string): { pos: number; content: string }[] {
   const out: { pos: number; content: string }[] = [];
   for (const m of text.matchAll(/\\(?:boxed|fbox)\s*\{/g)) {
     const open = (m.index ?? 0) + m[0].length;

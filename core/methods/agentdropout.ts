@@ -20,11 +20,11 @@ import {
 import type { MethodContext, MethodPlan } from './types';
 import { describePrediction, firstFit, methodRng, planPrediction, rolePromptsFor, type Topology } from './util';
 
-export const DROP_NODE_RATIO = 0.2;
-export const DROP_EDGE_RATIO = 0.2;
+const DROP_NODE_RATIO = 0.2;
+const DROP_EDGE_RATIO = 0.2;
 
 /** The worker with the lowest weighted degree (sum of incident edge scores); undefined if none. */
-export function lowestDegreeWorker(g: ScoredGraph): string | undefined {
+function lowestDegreeWorker(g: ScoredGraph): string | undefined {
   let best: string | undefined;
   let bestDeg = Infinity;
   for (const w of g.workers) {

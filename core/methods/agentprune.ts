@@ -12,7 +12,7 @@ import { lowestRemovableEdge, scoredFullGraph, toTopology, withoutEdge } from '.
 import type { MethodContext, MethodPlan } from './types';
 import { describePrediction, firstFit, methodRng, planPrediction, rolePromptsFor, type Topology } from './util';
 
-export const PRUNE_RATIO = 0.5;
+const PRUNE_RATIO = 0.5;
 
 export function agentpruneSequence(ctx: MethodContext): Topology[] {
   let g = scoredFullGraph(ctx, methodRng(ctx, 'agentprune'));

@@ -22,7 +22,7 @@ import {
   type GreedyAssignment,
 } from './util';
 
-export const BAMAS_TEMPLATES = ['chain', 'star', 'layered'] as const;
+const BAMAS_TEMPLATES = ['chain', 'star', 'layered'] as const;
 
 function lexGreater(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;

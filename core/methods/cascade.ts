@@ -18,8 +18,8 @@ import type { Backbone } from '../pool';
 import type { MethodContext, MethodPlan } from './types';
 import { abilityOf, assignAll, fitsBudgets, overrun, predictSpec, rolePromptsFor, type Topology } from './util';
 
-export const MAX_STAGES = 3;
-export const SAMPLES_PER_STAGE = 2;
+const MAX_STAGES = 3;
+const SAMPLES_PER_STAGE = 2;
 
 interface Stage {
   b: Backbone;

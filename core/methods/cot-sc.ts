@@ -7,7 +7,7 @@
 import { cotScTopology, homogeneousPlan } from './templates';
 import type { MethodContext, MethodPlan } from './types';
 
-export const COT_SC_SAMPLES = 5;
+const COT_SC_SAMPLES = 5;
 
 export function planCotSc(ctx: MethodContext): MethodPlan {
   const plan = homogeneousPlan('cot-sc', cotScTopology(ctx, COT_SC_SAMPLES), ctx);

@@ -15,10 +15,10 @@ import { scoredFullGraph, scoreOf, toTopology, type ScoredGraph } from './scored
 import type { MethodContext, MethodPlan } from './types';
 import { describePrediction, firstFit, methodRng, planPrediction, rolePromptsFor, type Topology } from './util';
 
-export const GDESIGNER_MAX_IN_DEGREE = 2;
+const GDESIGNER_MAX_IN_DEGREE = 2;
 
 /** The sparse topology over the given workers (a prefix of the relevance order). */
-export function sparseTopology(g: ScoredGraph, keep: number): Topology {
+function sparseTopology(g: ScoredGraph, keep: number): Topology {
   const workers = g.workers.slice(0, keep);
   const kept = new Set(workers.map((w) => w.id));
   const cand = g.edges.filter(([u, v]) => kept.has(u) && kept.has(v));

@@ -20,7 +20,7 @@ import { planSingle } from './single';
 import { planStar } from './star';
 import type { MethodContext, MethodPlan, MethodPlanner } from './types';
 
-export type { CascadePlan, MethodContext, MethodPlan, MethodPlanner, PlanPrediction, RolePrompt } from './types';
+export type { MethodContext, MethodPlan } from './types';
 
 /** `single:<backboneId>`: one backbone alone; `single:*` in a method list means every backbone. */
 export const SINGLE_PREFIX = 'single:';
@@ -42,15 +42,15 @@ export const METHOD_IDS = [
   'plugin-agentprune',
   'plugin-agentdropout',
 ] as const;
-export type FixedMethodId = (typeof METHOD_IDS)[number];
+type FixedMethodId = (typeof METHOD_IDS)[number];
 export type MethodId = FixedMethodId | `single:${string}`;
 
 /** Method-list keywords: `baselines` = every single backbone and every fixed id but agentbalance; `all` adds agentbalance. */
-export const METHOD_LIST_KEYWORDS = ['all', 'baselines'] as const;
+const METHOD_LIST_KEYWORDS = ['all', 'baselines'] as const;
 
 const BACKBONE_ID = /^[a-z0-9][a-z0-9._-]*$/;
 
-export function isFixedMethodId(s: string): s is FixedMethodId {
+function isFixedMethodId(s: string): s is FixedMethodId {
   return (METHOD_IDS as readonly string[]).includes(s);
 }
 
@@ -64,7 +64,7 @@ export function singleId(backboneId: string): MethodId {
   return `${SINGLE_PREFIX}${backboneId}`;
 }
 
-export function validMethodsText(backbones?: readonly Pick<Backbone, 'id'>[]): string {
+function validMethodsText(backbones?: readonly Pick<Backbone, 'id'>[]): string {
   const singles = backbones
     ? `single:<backbone> (${backbones.map((b) => b.id).join(', ')}), single:*`
     : 'single:<backbone>, single:*';
@@ -151,7 +151,7 @@ export function planMethod(id: string, ctx: MethodContext): MethodPlan {
   return plan;
 }
 
-export function checkPlan(id: string, plan: MethodPlan, backbones: readonly Pick<Backbone, 'id'>[]): void {
+function checkPlan(id: string, plan: MethodPlan, backbones: readonly Pick<Backbone, 'id'>[]): void {
   const known = new Set(backbones.map((b) => b.id));
   for (const spec of [plan.spec, ...(plan.cascade?.stages ?? [])]) {
     validateSpec(spec, known);

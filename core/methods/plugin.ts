@@ -15,7 +15,7 @@ import { planGdesigner } from './gdesigner';
 import type { MethodContext, MethodPlan, MethodPlanner } from './types';
 import { describePrediction, greedyAssign, planPrediction, predictSpec, topologyOf } from './util';
 
-export const PLUGIN_BASES = {
+const PLUGIN_BASES = {
   gdesigner: planGdesigner,
   agentprune: planAgentprune,
   agentdropout: planAgentdropout,

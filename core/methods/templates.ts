@@ -6,7 +6,7 @@ import type { MethodContext } from './types';
 import { chooseHomogeneous, describePrediction, planPrediction, rolePromptsFor, workerRoles, type Topology } from './util';
 import type { MethodPlan } from './types';
 
-export const DEFAULT_WORKERS = 3;
+const DEFAULT_WORKERS = 3;
 
 /** w1 → w2 → … → wn → decision: each agent refines the previous one's answer. */
 export function chainTopology(ctx: MethodContext, n = DEFAULT_WORKERS): Topology {
@@ -38,11 +38,11 @@ export function layeredTopology(ctx: MethodContext, width = DEFAULT_WORKERS): To
   return { agents: [...l1, ...l2, { id: 'decision', role: ctx.decisionRole.id }], edges, decision: 'decision' };
 }
 
-export const DEBATE_ROUND1 =
+const DEBATE_ROUND1 =
   'You take part in a debate with other agents. Solve the problem independently and give your answer with a short justification.';
-export const DEBATE_ROUND2 =
+const DEBATE_ROUND2 =
   "You take part in a debate. You see every debater's first-round answer (yours included). Point out errors, then give your updated answer with a short justification.";
-export const DEBATE_JUDGE =
+const DEBATE_JUDGE =
   "You are the judge of a debate. Weigh the debaters' final answers and arguments, then give the single final answer in the required format.";
 
 /** Two rounds of `debaters` debaters (round 2 sees every round-1 answer) and a judge. */

@@ -60,7 +60,7 @@ export interface PlanPrediction {
  * accepted and the cascade stops; otherwise the next stage runs. A stage with `samples[i] == 1`
  * (always the last) is accepted unconditionally.
  */
-export interface CascadePlan {
+interface CascadePlan {
   stages: MasSpec[];
   samples: number[];
   rule: 'two-samples-agree';

@@ -48,7 +48,7 @@ export function meanOutputTokensOf(b: Backbone, domain: Domain): number {
 }
 
 /** b̂(q) used when weighing abilities: the context's, else the pool's mean ability in the domain. */
-export function difficultyOf(ctx: MethodContext): number {
+function difficultyOf(ctx: MethodContext): number {
   if (ctx.difficulty !== undefined) return ctx.difficulty;
   const d = ctx.task.domain;
   return ctx.backbones.reduce((s, b) => s + abilityOf(b, d), 0) / Math.max(1, ctx.backbones.length);
@@ -103,7 +103,7 @@ export interface CompiledTopology {
   baseIn: number[];
 }
 
-export function compileTopology(
+function compileTopology(
   top: Pick<Topology, 'agents' | 'edges' | 'decision'>,
   rolePrompts: Readonly<Record<string, string>>,
   ctx: MethodContext,
@@ -186,7 +186,7 @@ export function assignAll(top: Topology, backboneId: string): MasSpec {
   };
 }
 
-export function assignEach(top: Topology, backboneOf: (agentId: string) => string): MasSpec {
+function assignEach(top: Topology, backboneOf: (agentId: string) => string): MasSpec {
   return {
     agents: top.agents.map((a) => ({ ...a, backbone: backboneOf(a.id) })),
     edges: top.edges.map(([u, v]) => [u, v]),
@@ -207,7 +207,7 @@ export function topologyOf(spec: MasSpec): Topology {
 }
 
 /** Backbones by ability in the domain (desc), ties by single-call cost (asc), then id. */
-export function rankByAbility(ctx: MethodContext): Backbone[] {
+function rankByAbility(ctx: MethodContext): Backbone[] {
   const d = ctx.task.domain;
   const unit = (b: Backbone): number => callCostUsd(b, 500, meanOutputTokensOf(b, d));
   return [...ctx.backbones].sort(
@@ -276,7 +276,7 @@ function dominates(x: Backbone, y: Backbone, d: Domain): boolean {
 }
 
 /** Backbones no other backbone dominates (ability, prices, output length, latency model). */
-export function undominated(ctx: MethodContext): Backbone[] {
+function undominated(ctx: MethodContext): Backbone[] {
   const d = ctx.task.domain;
   return ctx.backbones.filter((y) => !ctx.backbones.some((x) => x !== y && dominates(x, y, d)));
 }
@@ -307,12 +307,12 @@ export function methodRng(ctx: MethodContext, method: string): Rng {
 
 let sharedEmbedder: Embedder | undefined;
 /** The designer's offline hashed n-gram embedder (64 dims, no IDF): deterministic, no network. */
-export function methodEmbedder(): Embedder {
+function methodEmbedder(): Embedder {
   sharedEmbedder ??= new HashedNgramEmbedder({ dim: 64 });
   return sharedEmbedder;
 }
 
-export function cosine(a: readonly number[], b: readonly number[]): number {
+function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -349,14 +349,6 @@ export function similarityScores(
 /** Sorted indices by descending score (stable). */
 export function argsortDesc(xs: readonly number[]): number[] {
   return xs.map((_, i) => i).sort((a, b) => xs[b]! - xs[a]! || a - b);
-}
-
-/** Makes sure every non-decision agent reaches the decision agent directly or through a path; adds sink→decision edges. */
-export function connectSinks(top: Topology): Topology {
-  const hasOut = new Set(top.edges.map(([u]) => u));
-  const edges = [...top.edges];
-  for (const a of top.agents) if (a.id !== top.decision && !hasOut.has(a.id)) edges.push([a.id, top.decision]);
-  return { ...top, edges };
 }
 
 export interface AssignmentOptions {

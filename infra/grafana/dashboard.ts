@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { CHART_FONT, renderSvg, svgToPng } from '../../activities/report';
 import type { LocalPrometheus, Series } from '../prometheus/local';
 
-export const DASHBOARD_FILE = path.join(__dirname, 'dashboards', 'agentbalance.json');
+const DASHBOARD_FILE = path.join(__dirname, 'dashboards', 'agentbalance.json');
 
 const TargetSchema = z.object({
   refId: z.string(),
@@ -40,20 +40,20 @@ const DashboardSchema = z.object({
   }),
 });
 export type Dashboard = z.infer<typeof DashboardSchema>;
-export type Panel = z.infer<typeof LeafPanelSchema>;
-export type Target = z.infer<typeof TargetSchema>;
+type Panel = z.infer<typeof LeafPanelSchema>;
+type Target = z.infer<typeof TargetSchema>;
 
 export function loadDashboard(file = DASHBOARD_FILE): Dashboard {
   return DashboardSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
 }
 
 /** Every panel, rows' nested panels included, in grid order (top to bottom, left to right). */
-export function panelsOf(d: Dashboard): Panel[] {
+function panelsOf(d: Dashboard): Panel[] {
   return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]).sort((a, b) => a.gridPos.y - b.gridPos.y || a.gridPos.x - b.gridPos.x);
 }
 
 /** Instant panels (stat, table, or a target marked instant) are evaluated once, at the end of the range. */
-export function isInstant(panel: Panel, target: Target): boolean {
+function isInstant(panel: Panel, target: Target): boolean {
   return target.instant === true || panel.type === 'stat' || panel.type === 'table';
 }
 
@@ -91,7 +91,7 @@ export function substitute(expr: string, d: Dashboard, r: GrafanaRange): string 
 }
 
 /** Grafana's legend: {{label}} replaced by the series' label value. */
-export function legendOf(format: string | undefined, metric: Record<string, string>): string {
+function legendOf(format: string | undefined, metric: Record<string, string>): string {
   if (!format) {
     const labels = Object.entries(metric).filter(([k]) => k !== '__name__');
     return labels.length ? `{${labels.map(([k, v]) => `${k}="${v}"`).join(', ')}}` : (metric.__name__ ?? 'value');
@@ -244,7 +244,7 @@ export interface DashboardMeta {
 }
 
 /** One vega-lite spec for the whole dashboard: Grafana's rows stacked, panels side by side. */
-export function dashboardSpec(d: Dashboard, results: PanelResult[], meta: DashboardMeta): object {
+function dashboardSpec(d: Dashboard, results: PanelResult[], meta: DashboardMeta): object {
   const byId = new Map(results.map((r) => [r.panel.id, r]));
   const panels = panelsOf(d);
   const rows: object[] = [];

@@ -69,7 +69,7 @@ export interface GenerateRequest {
   signal: AbortSignal;
 }
 
-export type FinishReason = 'stop' | 'length' | 'aborted';
+type FinishReason = 'stop' | 'length' | 'aborted';
 
 export interface GenerateResult {
   text: string;
@@ -110,7 +110,7 @@ export function completionPrompt(messages: readonly ChatTurn[]): string {
   }
   return `${parts.join('\n\n')}\n\nAnswer:`;
 }
-export const COMPLETION_STOPS = ['\nQuestion:', '\n\n\n'];
+const COMPLETION_STOPS = ['\nQuestion:', '\n\n\n'];
 
 function toHistory(messages: readonly ChatTurn[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((m) =>

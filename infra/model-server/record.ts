@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Latency measured by the server once at start-up (a starting point; `profile` refits it). */
-export const CalibrationSchema = z.object({
+const CalibrationSchema = z.object({
   ttftS: z.number().nonnegative(),
   prefillTps: z.number().positive(),
   decodeTps: z.number().positive(),

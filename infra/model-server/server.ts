@@ -19,7 +19,7 @@ const ContentSchema = z.union([
     .transform((parts) => parts.map((p) => p.text).join('')),
 ]);
 
-export const ChatCompletionRequestSchema = z
+const ChatCompletionRequestSchema = z
   .object({
     model: z.string().min(1),
     messages: z
@@ -42,7 +42,7 @@ export const ChatCompletionRequestSchema = z
   })
   .loose();
 
-export interface ModelStats {
+interface ModelStats {
   id: string;
   prompt: LoadedModel['prompt'];
   contextSize: number;

@@ -15,7 +15,7 @@ import { freePort } from '../net';
 export { freePort };
 
 export const PROMETHEUS_DIR = __dirname;
-export const PROMETHEUS_CONFIG = path.join(__dirname, 'prometheus.yml');
+const PROMETHEUS_CONFIG = path.join(__dirname, 'prometheus.yml');
 
 /** The prometheus binary (PROMETHEUS, else on PATH), or undefined when none runs. */
 export function findPrometheus(): string | undefined {
@@ -40,7 +40,7 @@ const ConfigSchema = z
  * discovery; jobs without a target are dropped, rule files get absolute paths, and scrape and rule
  * evaluation run every `intervalS` seconds.
  */
-export function localConfig(targets: Record<string, string>, intervalS: number): string {
+function localConfig(targets: Record<string, string>, intervalS: number): string {
   const cfg = ConfigSchema.parse(parse(fs.readFileSync(PROMETHEUS_CONFIG, 'utf8')));
   const jobs = cfg.scrape_configs
     .filter((j) => targets[j.job_name])
@@ -72,7 +72,7 @@ const ApiEnvelope = z.object({
 
 /** A sample value as Prometheus' JSON writes it: [unix seconds, "value"]. */
 const PointSchema = z.tuple([z.number(), z.string()]).transform(([t, v]) => ({ t, v: Number(v) }));
-export type Point = z.infer<typeof PointSchema>;
+type Point = z.infer<typeof PointSchema>;
 const MatrixSchema = z.object({
   resultType: z.literal('matrix'),
   result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(PointSchema) })),

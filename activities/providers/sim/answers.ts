@@ -67,7 +67,7 @@ function escapeRe(s: string): string {
 }
 
 /** The full reference solution: the canonical code, completed with the prelude when it is only a body. */
-export function referenceSolution(key: CodeKey): string | undefined {
+function referenceSolution(key: CodeKey): string | undefined {
   if (!key.canonical) return undefined;
   const definesEntry = new RegExp(`\\bdef\\s+${escapeRe(key.entryPoint)}\\s*\\(`).test(key.canonical);
   const code = definesEntry || key.prelude === '' ? key.canonical : `${key.prelude}${key.canonical}`;
@@ -155,7 +155,7 @@ const forgottenReturn: Mutation = (lines, code) => {
  * two. Run against the HumanEval and MBPP tests (3 draws per item), one bug alone still passed
  * 2–3 % of the time (weak tests mask it); two passed 0 % (HumanEval) and 0.5 % (MBPP).
  */
-export function breakCode(solution: string, entryPoint: string, rng: Rng): string {
+function breakCode(solution: string, entryPoint: string, rng: Rng): string {
   const order = [offByOne, invertedCondition, forgottenReturn];
   const first = rng.int(order.length);
   const lines = solution.split('\n');
