@@ -7,7 +7,8 @@ cd "$ROOT"
 bash infra/bootstrap.sh
 echo "== typecheck and lint" >&2
 npx tsc --noEmit -p .
-npx eslint .
+# eslint (layering included) and knip (dead code): package.json `lint`.
+npm run lint
 echo "== tests" >&2
 # One file at a time: the machine has 2 cores and Temporal test files each start a dev server.
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/temporal/*.test.ts
