@@ -223,7 +223,7 @@ const runLatencySeconds = new Histogram({
 
 export const budgetEvents = new Counter({
   name: 'agentbalance_budget_events_total',
-  help: 'Runs that hit their latency deadline (kind="deadline_hit") or exhausted their cost budget (kind="budget_exhausted")',
+  help: 'Runs that hit their latency deadline (kind="deadline_hit") or exhausted their cost budget (kind="budget_exhausted"); calls that cost more than their reservation (kind="cost_overshoot", 0 by design)',
   labelNames: ['kind', 'method'] as const,
   registers: [registry],
 });
@@ -235,7 +235,7 @@ export const runsInFlight = new Gauge({
 });
 
 /** The `kind` label values of `agentbalance_budget_events_total`. */
-const BUDGET_EVENT_KINDS = ['deadline_hit', 'budget_exhausted'] as const;
+const BUDGET_EVENT_KINDS = ['deadline_hit', 'budget_exhausted', 'cost_overshoot'] as const;
 
 /**
  * Series created at 0 before their first booking (issue #15). Prometheus cannot tell that a counter

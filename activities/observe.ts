@@ -129,4 +129,5 @@ export function bookRun(input: ObserveRunInput): void {
   observeRunHistograms(method, simulated, r.costUsd, r.latencyS);
   if (r.deadlineHit) budgetEvents.inc({ kind: 'deadline_hit', method });
   if (r.budgetExhausted) budgetEvents.inc({ kind: 'budget_exhausted', method });
+  if (r.costOvershoots) budgetEvents.inc({ kind: 'cost_overshoot', method }, r.costOvershoots);
 }

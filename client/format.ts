@@ -21,7 +21,11 @@ export function formatRunResult(r: RunMasResult, meta: { pool: string; taskId?: 
   }
   lines.push('answer:');
   lines.push(...(r.answer.trim() || '(no answer)').split('\n').map((l) => `  ${l}`));
-  const flags = [r.deadlineHit ? 'deadline hit' : '', r.budgetExhausted ? 'budget exhausted' : ''].filter(Boolean);
+  const flags = [
+    r.deadlineHit ? 'deadline hit' : '',
+    r.budgetExhausted ? 'budget exhausted' : '',
+    r.costOvershoots ? `${r.costOvershoots} call(s) cost more than reserved` : '',
+  ].filter(Boolean);
   lines.push(
     `cost ${usd(r.costUsd)} · latency ${r.latencyS.toFixed(2)}s${r.correct !== undefined ? ` · ${r.correct ? 'correct' : 'wrong'}` : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`,
   );

@@ -120,6 +120,11 @@ export class RunBudget {
     return this.ledger.spentUsd;
   }
 
+  /** Settlements above their reservation (the budget invariant says none). */
+  get overshoots(): number {
+    return this.ledger.overshoots.length;
+  }
+
   /** Reserves attempt `attempt` of agent `agentId`; returns the reservation key and its cost cap. */
   reserve(agentId: string, attempt: number): { key: string; capUsd: number } {
     const key = `${agentId}#${attempt}`;

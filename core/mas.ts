@@ -112,6 +112,11 @@ export interface RunMasResult {
   latencyS: number;
   deadlineHit: boolean;
   budgetExhausted: boolean;
+  /**
+   * Calls whose reported cost exceeded their ledger reservation (core/ledger.ts). Zero by
+   * construction, so absent; present only if a provider counted more input tokens than the margin.
+   */
+  costOvershoots?: number;
   simulated: boolean;
   agents: AgentTrace[];
   topology: { agents: { id: string; role: string; backbone: string }[]; edges: [string, string][] };

@@ -253,6 +253,7 @@ async function execute(
     costUsd: run.budget.spentUsd,
     latencyS: runLatencyS(traces, plan.hardDeadlineS),
     ...runFlags(traces),
+    ...(run.budget.overshoots > 0 ? { costOvershoots: run.budget.overshoots } : {}),
     simulated: plan.simulated,
     agents: traces,
     topology: {

@@ -162,6 +162,8 @@ describe('runMas on a real Temporal dev server', () => {
           };
           const res = await run(input(spec, backbones, { budgets: { maxCostUsd: budget } }));
           assert.ok(res.costUsd <= budget, `spent ${res.costUsd} > budget ${budget}`);
+          // The ledger's own count of calls that cost more than their reservation (reported when > 0).
+          assert.equal(res.costOvershoots, undefined);
           const sum = res.agents.reduce((s, a) => s + a.costUsd, 0);
           assert.ok(Math.abs(sum - res.costUsd) < 1e-12);
           for (const a of res.agents) {

@@ -39,6 +39,7 @@ test('bookRun: cost per model with the unattributed remainder, tokens only for c
     latencyS: 2.5,
     deadlineHit: true,
     budgetExhausted: true,
+    costOvershoots: 2,
     simulated: false,
     agents: [
       trace({ id: 'a', backbone: 'm1', inputTokens: 100, outputTokens: 20, costUsd: 0.001, latencyS: 1.5 }),
@@ -55,6 +56,7 @@ test('bookRun: cost per model with the unattributed remainder, tokens only for c
     tokens: await value('gen_ai_client_token_usage_sum'),
     calls: await value('gen_ai_client_operation_duration_seconds_count'),
     deadline: await value('agentbalance_budget_events_total', { kind: 'deadline_hit', method: 'chain' }),
+    overshoots: await value('agentbalance_budget_events_total', { kind: 'cost_overshoot', method: 'chain' }),
     inFlight: await value('agentbalance_runs_in_flight'),
   };
   bookRun({
@@ -77,6 +79,7 @@ test('bookRun: cost per model with the unattributed remainder, tokens only for c
   assert.equal((await value('gen_ai_client_token_usage_sum')) - before.tokens, 120);
   assert.equal((await value('gen_ai_client_operation_duration_seconds_count')) - before.calls, 1);
   assert.equal((await value('agentbalance_budget_events_total', { kind: 'deadline_hit', method: 'chain' })) - before.deadline, 1);
+  assert.equal((await value('agentbalance_budget_events_total', { kind: 'cost_overshoot', method: 'chain' })) - before.overshoots, 2);
   assert.equal((await value('agentbalance_runs_in_flight')) - before.inFlight, -1);
 });
 
@@ -95,6 +98,7 @@ test('initSeries: known label sets exist at 0 before their first booking, and ne
   assert.deepEqual(await costSets('init-y'), ['init-chain=0']);
   assert.equal(await value('agentbalance_run_cost_usd_count', { method: 'init-chain', simulated: 'false' }), 0);
   assert.equal(await value('agentbalance_budget_events_total', { kind: 'budget_exhausted', method: 'init-chain' }), 0);
+  assert.equal(await value('agentbalance_budget_events_total', { kind: 'cost_overshoot', method: 'init-chain' }), 0);
   const tokenSets = (await registry.getMetricsAsJSON())
     .find((x) => x.name === 'gen_ai_client_token_usage')!
     .values.filter(
