@@ -2,6 +2,7 @@
  * The typed client API (`import { design, runMas, campaign } from 'agentbalance'`): what the CLI
  * and the gateway use, for services that start agentbalance workflows themselves.
  */
+import { LRUCache } from 'lru-cache';
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -68,7 +69,8 @@ export interface DesignRequest {
   dataPath?: string;
 }
 
-const designers = new Map<string, Promise<LoadedDesigner>>();
+/** Loaded designers per (pool, benchmark): a few at most, the least recently used dropped (reloaded from disk on demand). */
+const designers = new LRUCache<string, Promise<LoadedDesigner>>({ max: 4 });
 
 /** agentbalance's MAS for this query and budgets: a `runMas` input ready for `runMas`. Runs locally (no Temporal). */
 export async function design(req: DesignRequest): Promise<DesignedRun> {

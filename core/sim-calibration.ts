@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { BENCHMARK_DOMAIN, type BenchmarkId, type Domain } from './domain';
 import type { Backbone } from './pool';
 import { sigmoid } from './estimate';
@@ -99,7 +100,8 @@ export function citedAccuracyFor(backbone: Pick<Backbone, 'citedAccuracy'>, benc
   return backbone.citedAccuracy?.[key]?.value;
 }
 
-const thetaCache = new Map<string, number>();
+/** θ per (cited accuracy, prior): one per backbone and benchmark in practice, bounded all the same. */
+const thetaCache = new LRUCache<string, number>({ max: 1024 });
 
 function cachedTheta(accuracy: number, prior: DifficultyPrior): number {
   const key = `${accuracy}|${prior.mu}|${prior.sigma}`;
