@@ -86,7 +86,8 @@ function context(campaignId: string): Promise<CampaignContext> {
   return c;
 }
 
-interface PreparedCampaign {
+/** What prepareCampaign returns (@public: named in the package's declarations of the worker's activities). */
+export interface PreparedCampaign {
   totalRuns: number;
   alreadyDone: number;
   alreadyCorrect: number;
