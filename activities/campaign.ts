@@ -277,7 +277,7 @@ async function recordFailedRun(campaignId: string, runKeyId: string, error: RunE
  * Stores a failed run only where the store holds nothing for it yet (a batch child that failed
  * after storing some of its runs), and returns what the store then holds, for the progress counts.
  */
-export async function recordFailedRunIfAbsent(
+async function recordFailedRunIfAbsent(
   campaignId: string,
   runKeyId: string,
   error: RunError,

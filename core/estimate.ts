@@ -22,9 +22,9 @@ export const CALL_OVERHEAD_TOKENS = 12;
 export const MESSAGE_OVERHEAD_TOKENS = 8;
 
 /** Tokens per whitespace-separated word of English prose: the planners' count when no tokenizer is injected. */
-export const TOKENS_PER_WORD = 1.3;
+const TOKENS_PER_WORD = 1.3;
 
-export function wordCount(text: string): number {
+function wordCount(text: string): number {
   const m = text.match(/\S+/g);
   return m ? m.length : 0;
 }

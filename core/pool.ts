@@ -65,9 +65,3 @@ export type Backbone = z.infer<typeof BackboneSchema>;
 /** Profiling calls in flight overall by default (endpoints on this machine get 1 per backbone). */
 export const DEFAULT_PROFILE_CONCURRENCY = 16;
 
-/** The subset of a backbone the workflow needs: pricing and latency for the ledger and deadline. */
-export type BackboneEconomics = Pick<
-  Backbone,
-  'id' | 'provider' | 'priceInPerMTok' | 'priceOutPerMTok' | 'latency' | 'contextWindow'
->;
-

@@ -48,10 +48,6 @@ export const DOMAIN_REFERENCE: Readonly<Record<Domain, BenchmarkId>> = {
   code: 'humaneval',
 };
 
-export function logit(p: number): number {
-  return Math.log(p / (1 - p));
-}
-
 // Midpoint rule over z ∈ [−8, 8]: error far below the accuracies we calibrate to.
 const GRID_STEP = 0.02;
 const GRID: readonly { z: number; w: number }[] = (() => {

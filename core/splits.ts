@@ -14,7 +14,7 @@ export function unitHash(seed: string, id: string): number {
   return (hi * 2 ** 32 + lo) / 2 ** 53;
 }
 
-export const SplitFractionsSchema = z
+const SplitFractionsSchema = z
   .object({
     profile: z.number().min(0).max(1),
     train: z.number().min(0).max(1),

@@ -87,7 +87,7 @@ const cancelSignal = defineSignal('cancel');
  * fault (the store unreachable, the dataset gone) stops the campaign, as a workflow failure with one
  * line; running the same command again resumes it (the store decides what is done).
  */
-export const CAMPAIGN_FAILURES_PATCH = 'agentbalance-campaign-failures-v1';
+const CAMPAIGN_FAILURES_PATCH = 'agentbalance-campaign-failures-v1';
 /**
  * Several runs per child workflow (issue #11, Temporal footprint and throughput): a child's fixed
  * cost (its start, its first and last workflow tasks, its visibility records, the parent's three
@@ -292,19 +292,19 @@ interface CampaignRunArgs {
   runKeyId: string;
 }
 
-export interface RunOutcome {
+interface RunOutcome {
   correct: boolean;
   costUsd: number;
   failed?: boolean;
 }
 
-export interface BatchOutcome extends RunOutcome {
+interface BatchOutcome extends RunOutcome {
   runKeyId: string;
   /** Set when the batch could not store the run (its store writes failed): the parent stores it. */
   error?: { class: string; message: string };
 }
 
-export interface CampaignBatchArgs {
+interface CampaignBatchArgs {
   campaignId: string;
   runKeyIds: string[];
 }

@@ -13,7 +13,7 @@ import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatureDim, queryF
 export const POOL_PROFILE_KIND = 'agentbalance.pool-profile';
 export const POOL_PROFILE_VERSION = 1;
 
-export const ProfiledBackboneSchema = z
+const ProfiledBackboneSchema = z
   .object({
     id: z.string().min(1),
     provider: ProviderKindSchema.optional(),

@@ -47,7 +47,7 @@ export interface PredictionContext {
 }
 
 /** A call's prediction (core/estimate.ts) with the surrogate's probability that its answer is right. */
-export type SurrogateAgentPrediction = AgentPrediction & { pCorrect: number };
+type SurrogateAgentPrediction = AgentPrediction & { pCorrect: number };
 
 export interface MasPrediction {
   costUsd: number;
@@ -63,7 +63,7 @@ function decisionIndex(g: Pick<DesignGraph, 'slots'>): number {
 }
 
 /** Input tokens of a standalone call (no predecessor messages). */
-export function standaloneInputTokens(slot: AgentSlot, queryTokens: number): number {
+function standaloneInputTokens(slot: AgentSlot, queryTokens: number): number {
   return agentInputTokens(slot.systemTokens, queryTokens);
 }
 
