@@ -1,7 +1,7 @@
 import type { Domain } from '../core/domain';
 import type { Backbone } from '../core/pool';
 import { countTokens } from '../core/tokens';
-import { fitIrt, type IrtKind, type IrtObservation } from '../core/designer/irt';
+import { fitIrt, type IrtKind, type IrtObservation } from '../core/profiling/irt';
 import {
   POOL_PROFILE_KIND,
   POOL_PROFILE_VERSION,
@@ -10,13 +10,13 @@ import {
   withProfileHash,
   type DifficultyRegressor,
   type PoolProfile,
-} from '../core/designer/pool-profile';
+} from '../core/profiling/pool-profile';
 import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatures } from '../core/designer/query-features';
-import { fitLatencyModel, linearPredict, ridgeFit } from '../core/designer/regression';
+import { fitLatencyModel, linearPredict, ridgeFit } from '../core/profiling/regression';
 
 /**
  * Pool construction (docs/METHOD.md §1.1): turns profiling runs (each candidate alone on a
- * stratified sample) into a PoolProfile. The math is in core/designer (irt.ts, regression.ts);
+ * stratified sample) into a PoolProfile. The math is in core/profiling (irt.ts, regression.ts);
  * this module only groups observations and assembles the artifact, so the `profile` workflow can
  * call it as one activity after its single-agent runs.
  */

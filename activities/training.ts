@@ -13,7 +13,7 @@ import {
 import { fitHashedIdf, type EmbedderConfig } from '../core/designer/embed';
 import { nodeInputDim, taskInputDim } from '../core/designer/features';
 import type { MatchingSolver } from '../core/designer/matching';
-import { parsePoolProfile, predictDifficulty, type PoolProfile } from '../core/designer/pool-profile';
+import { parsePoolProfile, predictDifficulty, type PoolProfile } from '../core/profiling/pool-profile';
 import { cloneGraph, emptyAdjacency, predictMas, repairSinks, type TokenCounter } from '../core/designer/predict';
 import { synthesize } from '../core/designer/synthesis';
 import { Rng } from '../core/random';

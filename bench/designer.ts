@@ -18,7 +18,7 @@ import { trainDesigner } from '../activities/training';
 import { createInitialDesigner, designMas, prepareDesign, runPolicy, type DesignRequest } from '../core/designer/designer';
 import { offlineEmbedderFromConfig } from '../core/designer/embed';
 import { buildMatchingProblem } from '../core/designer/matching';
-import { profileFromPoolFile } from '../core/designer/pool-profile';
+import { profileFromPoolFile } from '../core/profiling/pool-profile';
 import { Rng } from '../core/random';
 import { fallbackDecisionOnly, synthesize } from '../core/designer/synthesis';
 import { decodeTopology } from '../core/designer/topology';

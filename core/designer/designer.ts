@@ -4,7 +4,7 @@ import { countTokens as realTokenCount } from '../tokens';
 import type { Embedder } from './embed';
 import { budgetFeatures, budgetRefs, nodeInput, nodeInputDim, profileFeatures, taskInput, taskInputDim } from './features';
 import { buildMatchingProblem, type MatchingSolution, type MatchingSolver } from './matching';
-import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from './pool-profile';
+import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from '../profiling/pool-profile';
 import {
   emptyAdjacency,
   standaloneCall,

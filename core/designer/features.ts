@@ -1,6 +1,6 @@
 import type { Budgets } from '../mas';
 import { sigmoid } from '../estimate';
-import { abilityFor, type ProfiledBackbone } from './pool-profile';
+import { abilityFor, type ProfiledBackbone } from '../profiling/pool-profile';
 import { standaloneCall, type AgentSlot, type PredictionContext } from './predict';
 import type { BudgetScale } from './trained-designer';
 

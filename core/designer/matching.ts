@@ -23,8 +23,8 @@
  * core builds CPLEX LP text and parses the solution; activities/matching-solver.ts runs HiGHS.
  */
 import type { Budgets } from '../mas';
-import { irtProbability } from './irt';
-import { abilityFor, type ProfiledBackbone } from './pool-profile';
+import { irtProbability } from '../profiling/irt';
+import { abilityFor, type ProfiledBackbone } from '../profiling/pool-profile';
 import { standaloneCall, type AgentSlot, type PredictionContext } from './predict';
 
 interface MatchingRole {

@@ -4,7 +4,7 @@ import type { Budgets, MasSpec } from '../mas';
 import { countTokens as realTokenCount } from '../tokens';
 import { budgetRefs } from './features';
 import { buildMatchingProblem, type MatchingSolution, type MatchingSolver } from './matching';
-import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from './pool-profile';
+import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from '../profiling/pool-profile';
 import {
   predictMas,
   type AgentSlot,

@@ -2,7 +2,7 @@ import { validateSpec } from '../dag';
 import type { Domain } from '../domain';
 import type { Budgets, MasSpec } from '../mas';
 import { sigmoid } from '../estimate';
-import { abilityFor, type PoolProfile, type ProfiledBackbone } from './pool-profile';
+import { abilityFor, type PoolProfile, type ProfiledBackbone } from '../profiling/pool-profile';
 import { predictMas, type AgentSlot, type DesignGraph, type MasPrediction, type PredictionContext, type TokenCounter } from './predict';
 
 /**

@@ -1,6 +1,6 @@
 import type { Domain } from '../domain';
 import { MESSAGE_OVERHEAD_TOKENS, agentInputTokens, meanOutputTokens, predictCall, sigmoid, type AgentPrediction } from '../estimate';
-import { abilityFor, type ProfiledBackbone } from './pool-profile';
+import { abilityFor, type ProfiledBackbone } from '../profiling/pool-profile';
 
 /**
  * Predicted token cost, latency and accuracy of a candidate MAS from the pool profile

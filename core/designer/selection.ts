@@ -1,7 +1,7 @@
 import type { Domain } from '../domain';
 import { meanOutputTokens, predictCall } from '../estimate';
-import { irtProbability } from './irt';
-import { abilityFor, type PoolProfile, type ProfiledBackbone } from './pool-profile';
+import { irtProbability } from '../profiling/irt';
+import { abilityFor, type PoolProfile, type ProfiledBackbone } from '../profiling/pool-profile';
 import { DOMAINS } from './query-features';
 
 /**

@@ -1,5 +1,5 @@
 import type { Budgets } from '../mas';
-import type { ProfiledBackbone } from './pool-profile';
+import type { ProfiledBackbone } from '../profiling/pool-profile';
 import {
   cloneGraph,
   emptyAdjacency,

@@ -8,7 +8,7 @@ const STATE = mkdtempSync(path.join(os.tmpdir(), 'ab-designer-'));
 process.env.AGENTBALANCE_STATE_DIR = STATE;
 
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parsePoolProfile } from '../../core/designer/pool-profile';
+import { parsePoolProfile } from '../../core/profiling/pool-profile';
 import { TrainedDesignerSchema } from '../../core/designer/trained-designer';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { createHighsMatchingSolver } from '../../activities/matching-solver';
 import { assignBackbones } from '../../core/designer/plugin';
-import { profileFromPoolFile } from '../../core/designer/pool-profile';
+import { profileFromPoolFile } from '../../core/profiling/pool-profile';
 import { Rng } from '../../core/random';
 import type { MasSpec } from '../../core/mas';
 import { MATH_ROLES, randomPool, smallPool } from './designer-fixtures';

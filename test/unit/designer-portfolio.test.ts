@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILTIN_POOLS } from '../../core/pool-file';
-import { profileFromPoolFile } from '../../core/designer/pool-profile';
+import { profileFromPoolFile } from '../../core/profiling/pool-profile';
 import { choosePortfolio, fitProbability, portfolio, scoreSpec, type PortfolioRequest } from '../../core/designer/portfolio';
 import { COT_AGGREGATE, COT_SAMPLE } from '../../core/methods/templates';
 import { countTokens } from '../../core/tokens';

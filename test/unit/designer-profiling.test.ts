@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fitDifficultyRegressor, fitPoolProfile, type ProfilingObservation } from '../../activities/profiling';
-import { fitIrt, irtProbability, type IrtObservation } from '../../core/designer/irt';
+import { fitIrt, irtProbability, type IrtObservation } from '../../core/profiling/irt';
 import {
   addBackbonesToProfile,
   parsePoolProfile,
   predictDifficulty,
   profileFromPoolFile,
   PoolProfileSchema,
-} from '../../core/designer/pool-profile';
+} from '../../core/profiling/pool-profile';
 import { Rng } from '../../core/random';
-import { fitLatencyModel, ridgeFit, linearPredict, PLAUSIBLE_LATENCY } from '../../core/designer/regression';
+import { fitLatencyModel, ridgeFit, linearPredict, PLAUSIBLE_LATENCY } from '../../core/profiling/regression';
 import { smallPool, syntheticQueries } from './designer-fixtures';
 
 function pearson(a: readonly number[], b: readonly number[]): number {

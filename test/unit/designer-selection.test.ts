@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { profileFromPoolFile } from '../../core/designer/pool-profile';
+import { profileFromPoolFile } from '../../core/profiling/pool-profile';
 import {
   backboneMetrics,
   difficultyBand,

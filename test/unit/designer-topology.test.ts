@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { createHighsMatchingSolver } from '../../activities/matching-solver';
 import { createInitialDesigner, designMas, designerWeights, prepareDesign, runPolicy } from '../../core/designer/designer';
 import { HashedNgramEmbedder } from '../../core/designer/embed';
-import { profileFromPoolFile } from '../../core/designer/pool-profile';
+import { profileFromPoolFile } from '../../core/profiling/pool-profile';
 import { predictMas } from '../../core/designer/predict';
 import { Rng } from '../../core/random';
 import { decodeTopology, topologyForward } from '../../core/designer/topology';

@@ -4,7 +4,7 @@ import { createHighsMatchingSolver } from '../../activities/matching-solver';
 import { tfPolicyProbabilities, trainDesigner, type TrainingProgress } from '../../activities/training';
 import { createInitialDesigner, designMas, prepareDesign, runPolicy } from '../../core/designer/designer';
 import { offlineEmbedderFromConfig } from '../../core/designer/embed';
-import { addBackbonesToProfile, profileFromPoolFile, type ProfiledBackbone } from '../../core/designer/pool-profile';
+import { addBackbonesToProfile, profileFromPoolFile, type ProfiledBackbone } from '../../core/profiling/pool-profile';
 import { TrainedDesignerSchema } from '../../core/designer/trained-designer';
 import { MATH_ROLES, smallPool, syntheticQueries } from './designer-fixtures';
 

@@ -13,7 +13,7 @@ import {
   predictCall,
   sigmoid,
 } from '../../core/estimate';
-import { profiledFromBackbone } from '../../core/designer/pool-profile';
+import { profiledFromBackbone } from '../../core/profiling/pool-profile';
 import { meanOutputTokensOf } from '../../core/methods/util';
 import { ORCHESTRATION_HOP_S } from '../../core/orchestration';
 import { BUILTIN_POOLS } from '../../core/pool-file';

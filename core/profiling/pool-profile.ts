@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { DomainSchema, type Domain } from '../domain';
 import { LatencyModelSchema, ProviderKindSchema, type Backbone } from '../pool';
-import { canonicalJson, sha256Hex } from './hash';
+import { canonicalJson, sha256Hex } from '../designer/hash';
 import { linearPredict } from './regression';
-import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatureDim, queryFeatures } from './query-features';
+import { DEFAULT_QUERY_FEATURES, QUERY_FEATURES_VERSION, queryFeatureDim, queryFeatures } from '../designer/query-features';
 
 /**
  * The versioned PoolProfile artifact (docs/METHOD.md §1.1): everything the designer knows about
