@@ -1,6 +1,6 @@
 /**
- * Campaign reports: metrics per method / budget kind / budget, AUC with bootstrap intervals, gaps to
- * the best baseline and performance-versus-budget curves (core/campaign/metrics.ts), rendered as
+ * Campaign reports: statistics per method / budget kind / budget, AUC with bootstrap intervals, gaps to
+ * the best baseline and performance-versus-budget curves (core/campaign/statistics.ts), rendered as
  * Markdown, JSON and one chart per benchmark and budget kind (vega-lite → vega View → SVG offline,
  * then @resvg/resvg-js → PNG). Every report states whether the pool is simulated, the seeds, the
  * fingerprint of the query ids, the price-table version and the code version.
@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import {
-  computeMetrics,
+  computeStatistics,
   type RunOutcome,
   type AucGap,
-  type CampaignMetrics,
-  type CurveMetrics,
+  type CampaignStatistics,
+  type CurveStatistics,
   type GapRow,
-  type PointMetrics,
-} from '../core/campaign/metrics';
+  type PointStatistics,
+} from '../core/campaign/statistics';
 import { splitFingerprint, type BudgetKind, type CampaignMeta } from '../core/campaign/spec';
 import type { BenchmarkId } from '../core/domain';
 import type { ResultsStore } from './results-store';
@@ -52,8 +52,8 @@ export interface Report {
   simulated: boolean;
   runs: { stored: number; expected: number | null; complete: boolean };
   /** Accuracy-versus-budget curves with AUC and its interval, per method and budget kind (= `metrics.curves`). */
-  curves: CurveMetrics[];
-  metrics: CampaignMetrics;
+  curves: CurveStatistics[];
+  metrics: CampaignStatistics;
   /** Real providers' calls served from the opt-in response cache (null: no cache was used). */
   responseCache?: { hits: number; misses: number } | null;
 }
@@ -65,7 +65,7 @@ export interface BuildReportOptions {
   codeVersion?: string;
 }
 
-/** Reads a campaign's metadata and runs and computes its metrics. */
+/** Reads a campaign's metadata and runs and computes its statistics. */
 export async function buildReport(store: ResultsStore, campaignId: string, opts: BuildReportOptions = {}): Promise<Report> {
   const [meta, runs] = await Promise.all([store.getCampaign(campaignId), store.getRuns(campaignId, { agents: false })]);
   if (!meta && runs.length === 0) throw new Error(`campaign "${campaignId}" is not in the results store (${store.location})`);
@@ -81,7 +81,7 @@ function reportFrom(
   opts: BuildReportOptions = {},
 ): Report {
   const seed = meta?.spec.seed ?? '0';
-  const metrics = computeMetrics(runs, { seed, ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}) });
+  const metrics = computeStatistics(runs, { seed, ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}) });
   const taskIds = meta?.taskIds ?? [...new Set(runs.map((r) => r.taskId))];
   const methods = meta?.methods ?? [...new Set(runs.map((r) => r.method))];
   const costBudgets =
@@ -288,7 +288,7 @@ function renderMarkdown(
       );
     }
     out.push('', '### Details', '');
-    const pts: PointMetrics[] = curves.flatMap((c) => c.budgets.map((b) => byKey.get(`${c.method}|${b}`)!));
+    const pts: PointStatistics[] = curves.flatMap((c) => c.budgets.map((b) => byKey.get(`${c.method}|${b}`)!));
     out.push(
       table(
         [
@@ -357,7 +357,7 @@ export const CHART_FONT = 'DejaVu Sans';
 
 /** The vega-lite spec of one performance-versus-budget chart. */
 function chartSpec(report: Report, kind: BudgetKind): object {
-  const curves: CurveMetrics[] = report.metrics.curves.filter((c) => c.budgetKind === kind);
+  const curves: CurveStatistics[] = report.metrics.curves.filter((c) => c.budgetKind === kind);
   const order = [...curves].sort((a, b) => b.auc - a.auc || (a.method < b.method ? -1 : 1)).map((c) => c.method);
   const values = curves.flatMap((c) =>
     c.budgets.map((b, i) => ({

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import Database, { type Database as DatabaseType, type Statement } from 'better-sqlite3';
 import { Pool } from 'pg';
 import { BudgetKindSchema, CampaignMetaSchema, type CampaignMeta } from '../core/campaign/spec';
-import type { RunOutcome } from '../core/campaign/metrics';
+import type { RunOutcome } from '../core/campaign/statistics';
 import type { AgentTrace } from '../core/mas';
 import { stateDir } from '../infra/paths';
 

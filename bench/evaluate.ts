@@ -20,7 +20,7 @@ import { Command } from 'commander';
 import { campaignSpecFrom, runCampaign } from '../client/commands/campaign';
 import type { Report } from '../activities/report';
 import { renderSvg, svgToPng } from '../activities/report';
-import type { CurveMetrics, PairedDiff } from '../core/campaign/metrics';
+import type { CurveStatistics, PairedDiff } from '../core/campaign/statistics';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -77,7 +77,7 @@ function summarise(benchmark: string, report: Report, wallS: number): BenchmarkR
   for (const kind of ['cost', 'latency'] as const) {
     const curves = m.curves.filter((c) => c.budgetKind === kind);
     if (curves.length === 0) continue;
-    const isBaseline = (c: CurveMetrics): boolean => c.method !== 'agentbalance' && !c.method.startsWith('plugin-');
+    const isBaseline = (c: CurveStatistics): boolean => c.method !== 'agentbalance' && !c.method.startsWith('plugin-');
     const mine = curves.find((c) => c.method === 'agentbalance');
     const baselines = curves.filter(isBaseline);
     const best = [...baselines].sort((a, b) => b.auc - a.auc)[0];

@@ -1,5 +1,5 @@
 /**
- * Campaign metrics (docs/METHOD.md §4): per (method, budget kind, budget) accuracy, cost and
+ * Campaign statistics (docs/METHOD.md §4): per (method, budget kind, budget) accuracy, cost and
  * latency statistics and budget violations; per (method, budget kind) the AUC of the
  * accuracy-versus-budget curve over the normalised log-budget axis with a 95 % bootstrap interval
  * (queries resampled with replacement, paired across budgets and methods); and the gap to the best
@@ -17,7 +17,7 @@
 import { Rng } from '../random';
 import type { BudgetKind } from './spec';
 
-/** The part of a stored run the metrics read. */
+/** The part of a stored run the statistics read. */
 export interface RunOutcome {
   method: string;
   budgetKind: BudgetKind;
@@ -39,7 +39,7 @@ export interface Stat3 {
   p95: number;
 }
 
-export interface PointMetrics {
+export interface PointStatistics {
   method: string;
   budgetKind: BudgetKind;
   budget: number;
@@ -63,7 +63,7 @@ interface Interval {
   hi: number;
 }
 
-export interface CurveMetrics {
+export interface CurveStatistics {
   method: string;
   budgetKind: BudgetKind;
   /** Ascending budgets and the accuracy at each. */
@@ -115,7 +115,7 @@ export interface AucGap {
   gapCi: Interval | null;
 }
 
-export interface MetricsOptions {
+export interface StatisticsOptions {
   /** Bootstrap resamples (default 1000). */
   resamples?: number;
   /** Seed of the resampling (default '0'). */
@@ -128,9 +128,9 @@ export interface MetricsOptions {
   pairs?: readonly (readonly [string, string])[];
 }
 
-export interface CampaignMetrics {
-  points: PointMetrics[];
-  curves: CurveMetrics[];
+export interface CampaignStatistics {
+  points: PointStatistics[];
+  curves: CurveStatistics[];
   gaps: GapRow[];
   aucGaps: AucGap[];
   pairs: PairedDiff[];
@@ -228,9 +228,9 @@ function violates(r: RunOutcome): boolean {
   return used > r.budget * (1 + VIOLATION_EPS);
 }
 
-export function pointMetrics(rows: readonly RunOutcome[]): PointMetrics {
+export function pointStatistics(rows: readonly RunOutcome[]): PointStatistics {
   const r0 = rows[0];
-  if (!r0) throw new Error('pointMetrics: no rows');
+  if (!r0) throw new Error('pointStatistics: no rows');
   const n = rows.length;
   const correct = rows.filter((r) => r.correct === true).length;
   const violations = rows.filter(violates).length;
@@ -282,10 +282,10 @@ function bestOther(
 }
 
 /**
- * All metrics of a campaign's runs. Methods appear in first-seen order of `rows`; budgets ascending.
+ * All statistics of a campaign's runs. Methods appear in first-seen order of `rows`; budgets ascending.
  * If a run key appears twice (it should not: the store upserts), the last row wins.
  */
-export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOptions = {}): CampaignMetrics {
+export function computeStatistics(allRows: readonly RunOutcome[], opts: StatisticsOptions = {}): CampaignStatistics {
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const seed = opts.seed ?? '0';
   const confidence = opts.confidence ?? 0.95;
@@ -296,8 +296,8 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
   const methods = [...new Set(allRows.map((r) => r.method))];
   const baselines = methods.filter(isBaseline);
 
-  const points: PointMetrics[] = [];
-  const curves: CurveMetrics[] = [];
+  const points: PointStatistics[] = [];
+  const curves: CurveStatistics[] = [];
   const gaps: GapRow[] = [];
   const aucGaps: AucGap[] = [];
   const pairs: PairedDiff[] = [];
@@ -320,7 +320,7 @@ export function computeMetrics(allRows: readonly RunOutcome[], opts: MetricsOpti
       const acc: number[] = [];
       for (const b of budgets) {
         const g = byBudget.get(String(b))!;
-        const p = pointMetrics(g);
+        const p = pointStatistics(g);
         points.push(p);
         acc.push(p.accuracy);
         const row = new Int8Array(tasks.length).fill(-1);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aiq, computeMetrics, pointMetrics, quantileSorted, stat3, trapezoidAuc, type RunOutcome } from '../../core/campaign/metrics';
+import { aiq, computeStatistics, pointStatistics, quantileSorted, stat3, trapezoidAuc, type RunOutcome } from '../../core/campaign/statistics';
 
 const close = (a: number, b: number, eps = 1e-12): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≈ ${b}`);
 
@@ -52,7 +52,7 @@ test('point metrics: accuracy, ungraded, violations on the budget axis', () => {
     run('m', 0.01, 't3', true, { costUsd: 0.006, latencyS: 999 }),
     run('m', 0.01, 't4', null, { costUsd: 0.012, deadlineHit: true }),
   ];
-  const p = pointMetrics(rows);
+  const p = pointStatistics(rows);
   assert.equal(p.n, 4);
   assert.equal(p.correct, 2);
   assert.equal(p.ungraded, 1);
@@ -63,9 +63,9 @@ test('point metrics: accuracy, ungraded, violations on the budget axis', () => {
   assert.equal(p.deadlineHits, 1);
   assert.equal(p.budgetExhausted, 1);
   close(p.cost.p50, 0.005);
-  const lat = pointMetrics([{ ...run('m', 2, 't', true), budgetKind: 'latency', latencyS: 2.5, costUsd: 99 }]);
+  const lat = pointStatistics([{ ...run('m', 2, 't', true), budgetKind: 'latency', latencyS: 2.5, costUsd: 99 }]);
   assert.equal(lat.violations, 1);
-  const exact = pointMetrics([{ ...run('m', 2, 't', true), budgetKind: 'latency', latencyS: 2 }]);
+  const exact = pointStatistics([{ ...run('m', 2, 't', true), budgetKind: 'latency', latencyS: 2 }]);
   assert.equal(exact.violations, 0);
 });
 
@@ -84,7 +84,7 @@ function synthetic(): RunOutcome[] {
 }
 
 test('curves, AUC and gaps to the best baseline (hand-computed)', () => {
-  const m = computeMetrics(synthetic(), { resamples: 200, seed: 's' });
+  const m = computeStatistics(synthetic(), { resamples: 200, seed: 's' });
   const auc = Object.fromEntries(m.curves.map((c) => [c.method, c.auc]));
   close(auc.chain!, 0.375);
   close(auc.star!, 0.625);
@@ -114,16 +114,16 @@ test('curves, AUC and gaps to the best baseline (hand-computed)', () => {
 });
 
 test('bootstrap: deterministic in the seed, degenerate for constant data, narrower with more queries', () => {
-  const a = computeMetrics(synthetic(), { resamples: 300, seed: 'x' });
-  const b = computeMetrics(synthetic(), { resamples: 300, seed: 'x' });
+  const a = computeStatistics(synthetic(), { resamples: 300, seed: 'x' });
+  const b = computeStatistics(synthetic(), { resamples: 300, seed: 'x' });
   assert.deepEqual(a, b);
   const allRight = ['t1', 't2', 't3'].flatMap((t) => [run('m', 1, t, true), run('m', 10, t, true)]);
-  const ci = computeMetrics(allRight, { resamples: 100 }).curves[0]!.aucCi;
+  const ci = computeStatistics(allRight, { resamples: 100 }).curves[0]!.aucCi;
   assert.deepEqual(ci, { lo: 1, hi: 1 });
   const coin = (n: number): RunOutcome[] =>
     Array.from({ length: n }, (_, i) => [run('m', 1, `t${i}`, i % 2 === 0), run('m', 10, `t${i}`, i % 3 === 0)]).flat();
   const w = (rows: RunOutcome[]) => {
-    const c = computeMetrics(rows, { resamples: 400 }).curves[0]!.aucCi;
+    const c = computeStatistics(rows, { resamples: 400 }).curves[0]!.aucCi;
     return c.hi - c.lo;
   };
   assert.ok(w(coin(400)) < w(coin(20)));
@@ -135,7 +135,7 @@ test('large campaign metrics stay fast', () => {
     for (const b of [1, 2, 4, 8, 16])
       for (let t = 0; t < 200; t++) rows.push(run(`m${m}`, b, `t${t}`, (t * 7 + m + b) % 3 === 0));
   const t0 = performance.now();
-  const out = computeMetrics(rows, { resamples: 1000 });
+  const out = computeStatistics(rows, { resamples: 1000 });
   const ms = performance.now() - t0;
   assert.equal(out.curves.length, 20);
   assert.ok(ms < 10_000, `took ${ms} ms`);
@@ -158,7 +158,7 @@ test('paired differences: identical outcomes give zero with a zero-width interva
       const c = (t * 7 + b) % 3 !== 0;
       rows.push(run('agentprune', b, `t${t}`, c), run('plugin-agentprune', b, `t${t}`, c), run('chain', b, `t${t}`, t % 2 === 0));
     }
-  const m = computeMetrics(rows, { resamples: 200 });
+  const m = computeStatistics(rows, { resamples: 200 });
   const pair = m.pairs.find((p) => p.a === 'plugin-agentprune' && p.b === 'agentprune')!;
   assert.equal(pair.aucDiff, 0);
   assert.deepEqual(pair.aucDiffCi, { lo: 0, hi: 0 });
