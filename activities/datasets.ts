@@ -15,7 +15,7 @@ import {
   type BenchmarkSource,
   type ParseIssue,
 } from '../core/benchmarks';
-import { getBuiltinSample, type SampleOptions } from '../core/samples';
+import { getBuiltinSample, type SampleOptions } from '../core/benchmarks/builtin';
 import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
 

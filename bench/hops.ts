@@ -30,7 +30,7 @@ import { BUILTIN_POOLS } from '../core/pool-file';
 import type { Backbone } from '../core/pool';
 import { buildAgentPrompt, type PeerMessage } from '../core/prompt';
 import { rolePrompts, rolesFor, DECISION_ROLE_ID } from '../core/roles';
-import { getBuiltinSample } from '../core/samples';
+import { getBuiltinSample } from '../core/benchmarks/builtin';
 import { DEV_SERVER_DYNAMIC_CONFIG, startOrReuseDevServer } from '../infra/dev-server';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadBenchmark } from '../../activities/datasets';
 import { gradeAnswer, runCodeTests, runPythonSandboxed, sandboxInfo } from '../../activities/grading';
-import { getBuiltinSample } from '../../core/samples';
+import { getBuiltinSample } from '../../core/benchmarks/builtin';
 import type { Task } from '../../core/task';
 
 const DATASETS = path.resolve(__dirname, '../../../shared/datasets');

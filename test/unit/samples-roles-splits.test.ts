@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { BENCHMARK_DOMAIN, BenchmarkIdSchema, type Domain } from '../../core/domain';
 import { gradeSync } from '../../core/graders';
 import { answerFormatInstruction, decisionRole, rolePrompt, rolePrompts, rolesFor } from '../../core/roles';
-import { getBuiltinSample } from '../../core/samples';
+import { getBuiltinSample } from '../../core/benchmarks/builtin';
 import { splitIds, unitHash } from '../../core/splits';
 import { TaskSchema } from '../../core/task';
 

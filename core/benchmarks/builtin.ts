@@ -4,12 +4,12 @@
  * arithmetic, unit conversion, fact-free logic, sequences) and `sample-code` (hand-written python
  * tasks with tests). Deterministic from a seed.
  */
-import type { BenchmarkId } from './domain';
-import { BENCHMARK_DOMAIN } from './domain';
-import { formatChoiceQuestion } from './benchmarks/common';
-import { formatNumber } from './graders/numeric';
-import { Rng } from './random';
-import type { Task } from './task';
+import type { BenchmarkId } from '../domain';
+import { BENCHMARK_DOMAIN } from '../domain';
+import { formatChoiceQuestion } from './common';
+import { formatNumber } from '../graders/numeric';
+import { Rng } from '../random';
+import type { Task } from '../task';
 
 const DEFAULT_SAMPLE_SEED = 'agentbalance-sample-v1';
 const DEFAULT_SAMPLE_COUNT = 240;
