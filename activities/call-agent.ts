@@ -7,7 +7,7 @@ import type { Task } from '../core/task';
 import { maxTokensWithinCost, maxTokensWithinTime } from '../core/ledger';
 import { countChatTokens } from '../core/tokens';
 import { getProvider } from './providers';
-import { sampleIndexOf } from './providers/simulated';
+import { sampleIndexOf } from './providers/sim/provider';
 import { ProviderError, type ChatMessage, type ChatUsage, type Provider } from './providers/types';
 
 export interface CallAgentInput {

@@ -8,7 +8,7 @@ import { planMethod, type MethodContext, type MethodPlan } from '../core/methods
 import type { PoolFile } from '../core/pool-file';
 import type { Backbone } from '../core/pool';
 import type { BenchmarkId } from '../core/domain';
-import { CALIBRATION_PROXY } from '../core/sim-calibration';
+import { CALIBRATION_PROXY } from '../core/sim/calibration';
 import { decisionRole, rolesFor } from '../core/roles';
 import type { Task } from '../core/task';
 import { gradeSync } from '../core/graders';

@@ -11,7 +11,7 @@ import type { MasSpec } from '../core/mas';
 import type { Embedder } from '../core/designer/embed';
 import type { MatchingSolver } from '../core/designer/matching';
 import { parsePoolProfile, predictDifficulty, profileFromPoolFile, type PoolProfile } from '../core/profiling/pool-profile';
-import { DIFFICULTY_PRIOR } from '../core/sim-calibration';
+import { DIFFICULTY_PRIOR } from '../core/sim/calibration';
 import { TrainedDesignerSchema, type TrainedDesigner } from '../core/designer/trained-designer';
 import type { MethodContext, MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';

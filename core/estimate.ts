@@ -5,7 +5,7 @@ import type { LatencyModel } from './pool';
 /**
  * The one model of a model call's size, cost, latency and success that every planner shares: the
  * designer (core/designer), the baselines (core/methods), the workflow's budget planning
- * (core/run-plan.ts) and the simulated pool (activities/providers/simulated.ts). Keeping it in one
+ * (core/run-plan.ts) and the simulated pool (activities/providers/sim/provider.ts). Keeping it in one
  * place keeps what the planners predict and what the engine does from drifting apart.
  *
  * Token counts: exact counts come from the tokenizer (core/tokens.ts), injected as a

@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { BackboneSchema, type Backbone } from './pool';
-import sim14 from './pools/sim-14.json';
+import sim14 from './sim/sim-14.json';
 
 /**
  * The versioned pool-file format (YAML or JSON): a named set of backbones with prices, latency

@@ -4,7 +4,7 @@ import { OpenAIProvider, type RealProviderOptions } from './openai';
 import path from 'node:path';
 import { stateDir } from '../../infra/paths';
 import { CachedProvider } from './cache';
-import { SimulatedProvider } from './simulated';
+import { SimulatedProvider } from './sim/provider';
 import type { Provider } from './types';
 
 export { assertApiKeys, MissingApiKeyError } from './keys';

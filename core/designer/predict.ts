@@ -12,7 +12,7 @@ import { abilityFor, type ProfiledBackbone } from '../profiling/pool-profile';
 /**
  * Peer sway bounds (logit units) of the accuracy surrogate: a backbone that is always right is
  * swayed by PEER_SWAY.min, one that is never right by PEER_SWAY.max. Same values and form as the
- * simulated pool (activities/providers/simulated.ts PEER_SWAY_MIN/MAX), so the surrogate the
+ * simulated pool (activities/providers/sim/provider.ts PEER_SWAY_MIN/MAX), so the surrogate the
  * designer trains on matches, in expectation, the engine it is evaluated on.
  */
 export const PEER_SWAY = { min: 0.4, max: 3 } as const;

@@ -148,7 +148,7 @@ export function profileFromPoolFile(
     /**
      * Difficulty every query gets before profiling (the regressor's bias). The pool file's
      * abilities are calibrated on each domain's reference benchmark (mean item difficulty 0); for
-     * another benchmark pass its mean, e.g. core/sim-calibration DIFFICULTY_PRIOR[b].mu.
+     * another benchmark pass its mean, e.g. core/sim/calibration DIFFICULTY_PRIOR[b].mu.
      */
     difficultyPrior?: number;
   } = {},

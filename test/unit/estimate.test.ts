@@ -18,7 +18,7 @@ import { meanOutputTokensOf } from '../../core/methods/util';
 import { ORCHESTRATION_HOP_S } from '../../core/orchestration';
 import { BUILTIN_POOLS } from '../../core/pool-file';
 import type { Backbone } from '../../core/pool';
-import { SimulatedProvider } from '../../activities/providers/simulated';
+import { SimulatedProvider } from '../../activities/providers/sim/provider';
 
 const sim = BUILTIN_POOLS['sim-14']!.backbones;
 const standard = sim.find((b) => !b.reasoning)!;

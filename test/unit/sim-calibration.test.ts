@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { BENCHMARK_DOMAIN, type BenchmarkId } from '../../core/domain';
 import { callCostUsd, callLatencyS } from '../../core/estimate';
 import { BUILTIN_POOLS } from '../../core/pool-file';
-import { DIFFICULTY_PRIOR, expectedAccuracy, solveTheta } from '../../core/sim-calibration';
-import { SimulatedProvider } from '../../activities/providers/simulated';
+import { DIFFICULTY_PRIOR, expectedAccuracy, solveTheta } from '../../core/sim/calibration';
+import { SimulatedProvider } from '../../activities/providers/sim/provider';
 import type { ChatRequest } from '../../activities/providers/types';
 import { isRight, synthTask } from '../support/sim-tasks';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILTIN_POOLS } from '../../core/pool-file';
-import { parseCallSeed, planSimulatedCall, sampleIndexOf } from '../../activities/providers/simulated';
+import { parseCallSeed, planSimulatedCall, sampleIndexOf } from '../../activities/providers/sim/provider';
 import type { ChatRequest } from '../../activities/providers/types';
 import { synthTask } from '../support/sim-tasks';
 

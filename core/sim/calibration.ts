@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { BENCHMARK_DOMAIN, type BenchmarkId, type Domain } from './domain';
-import type { Backbone } from './pool';
-import { sigmoid } from './estimate';
-import { rngFor } from './random';
+import { BENCHMARK_DOMAIN, type BenchmarkId, type Domain } from '../domain';
+import type { Backbone } from '../pool';
+import { sigmoid } from '../estimate';
+import { rngFor } from '../random';
 
 /**
  * Calibration of the simulated pool (pure math). A call is correct with probability

@@ -1,14 +1,14 @@
-import type { Domain } from '../../core/domain';
-import { callLatencyS, meanOutputTokens as modelledMeanOutputTokens, sigmoid } from '../../core/estimate';
-import type { Backbone } from '../../core/pool';
-import { DIFFICULTY_PRIOR, backboneTheta, citedAccuracyFor, expectedAccuracy, taskDifficulty } from '../../core/sim-calibration';
-import { hash32, lognormalWithMean, rngFor } from '../../core/random';
-import type { Task } from '../../core/task';
-import { countChatTokens, countTokens } from '../../core/tokens';
-import { abortableSleep } from './abort';
-import { judgeAnswer, rightFinal, wrongFinal } from './sim/answers';
-import { composeProse, truncateToTokens } from './sim/text';
-import { ProviderError, type ChatRequest, type ChatResponse, type Provider } from './types';
+import type { Domain } from '../../../core/domain';
+import { callLatencyS, meanOutputTokens as modelledMeanOutputTokens, sigmoid } from '../../../core/estimate';
+import type { Backbone } from '../../../core/pool';
+import { DIFFICULTY_PRIOR, backboneTheta, citedAccuracyFor, expectedAccuracy, taskDifficulty } from '../../../core/sim/calibration';
+import { hash32, lognormalWithMean, rngFor } from '../../../core/random';
+import type { Task } from '../../../core/task';
+import { countChatTokens, countTokens } from '../../../core/tokens';
+import { abortableSleep } from '../abort';
+import { judgeAnswer, rightFinal, wrongFinal } from './answers';
+import { composeProse, truncateToTokens } from './text';
+import { ProviderError, type ChatRequest, type ChatResponse, type Provider } from '../types';
 
 /**
  * The simulated pool (docs/METHOD.md §5): a seeded stand-in for real backbones that
