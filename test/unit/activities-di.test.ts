@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import { mainActivities } from '../../workers/worker';
-import { agentbalanceActivities } from '../../workers/plugin';
+import { agentbalanceActivities } from '../../workers/temporal-plugin';
 import type { createCampaignActivities } from '../../activities/campaign';
 import type { createDesignerJobActivities } from '../../activities/designer-jobs';
 import type { createCallAgentActivities } from '../../activities/call-agent';

@@ -2,6 +2,9 @@
  * `agentbalance/worker`: the product's workflows and activities on a worker a team runs itself,
  * on its own task queue, next to its own workflows.
  *
+ * Named temporal-plugin: the Temporal SDK's worker plugin, unrelated to the designer's plug-in methods
+ * (`plugin-<base>`, core/designer/plugin.ts).
+ *
  *   import { AgentbalancePlugin } from 'agentbalance/worker';
  *   const worker = await Worker.create({ connection, taskQueue: 'my-queue', plugins: [new AgentbalancePlugin()] });
  *
