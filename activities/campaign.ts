@@ -17,7 +17,7 @@ import { loadSplits } from './datasets';
 import { loadPool } from './pool-loader';
 import { openResultsStore, type ResultsStore, type RunError } from './results-store';
 import { buildReport, renderReport, type Report } from './report';
-import { stateDir } from '../infra/paths';
+import { PROJECT_ROOT, stateDir } from '../infra/paths';
 import { initSeries, setCampaignGauges, type CampaignGaugeRow } from './metrics';
 import { designerAssigner, designerPlanner, ensureDesigner } from './designer-service';
 
@@ -45,7 +45,7 @@ export function resultsStore(): Promise<ResultsStore> {
 
 function codeVersion(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown';
   }

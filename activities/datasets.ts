@@ -18,9 +18,8 @@ import {
 import { getBuiltinSample, type SampleOptions } from '../core/benchmarks/builtin';
 import { DEFAULT_SPLIT_FRACTIONS, splitIds } from '../core/splits';
 import type { Task } from '../core/task';
+import { PROJECT_ROOT } from '../infra/paths';
 
-/** The project root (this file lives in `<root>/activities`). */
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Where the shared benchmark data lives by default: `<root>/../shared/datasets`. */
 export const DEFAULT_DATASETS_DIR = path.resolve(PROJECT_ROOT, '../shared/datasets');
 

@@ -21,8 +21,8 @@ import { campaignSpecFrom, runCampaign } from '../client/commands/campaign';
 import type { Report } from '../activities/report';
 import { renderSvg, svgToPng } from '../activities/report';
 import type { CurveStatistics, PairedDiff } from '../core/campaign/statistics';
+import { PROJECT_ROOT } from '../infra/paths';
 
-const REPO = path.resolve(__dirname, '..');
 
 export const DEFAULT_BENCHMARKS = ['gsm8k', 'mmlu', 'math500', 'humaneval'];
 export const DEFAULT_METHODS = [
@@ -44,7 +44,7 @@ export const DEFAULT_LATENCY_BUDGETS = [1, 3, 10, 30];
 export const TARGET_LOWER_BOUND = -0.01;
 
 function datasetsRoot(given?: string): string | undefined {
-  for (const p of [given, process.env.AGENTBALANCE_DATASETS, path.resolve(REPO, '../shared/datasets'), path.resolve(REPO, '../../shared/datasets')]) {
+  for (const p of [given, process.env.AGENTBALANCE_DATASETS, path.resolve(PROJECT_ROOT, '../shared/datasets'), path.resolve(PROJECT_ROOT, '../../shared/datasets')]) {
     if (p && existsSync(p)) return p;
   }
   return undefined;
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     .option('--concurrency <n>', 'runs in flight', '32')
     .option('--pool <name>', 'pool', 'sim-14')
     .option('--data-root <dir>', 'folder holding <benchmark>/ datasets (default ../shared/datasets)')
-    .option('--out <dir>', 'output folder', path.join(REPO, 'bench/results/evaluation'))
+    .option('--out <dir>', 'output folder', path.join(PROJECT_ROOT, 'bench/results/evaluation'))
     .parse()
     .opts<Record<string, string>>();
   const root = datasetsRoot(o.dataRoot);

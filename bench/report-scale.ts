@@ -17,8 +17,8 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 import { openResultsStore, type RunRow } from '../activities/results-store';
 import { CampaignSpecSchema } from '../core/campaign/spec';
 import { rngFor } from '../core/random';
+import { PROJECT_ROOT } from '../infra/paths';
 
-const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.REPORT_RUNS ?? 100_000);
 const METHODS = Array.from({ length: 22 }, (_, i) => `single:m${i}`);
 const COST = [0.00005, 0.0002, 0.001, 0.003, 0.01];
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const dbBytes = fs.statSync(path.join(STATE, 'results.sqlite')).size;
   // The report in a process of its own, as a user runs it; /usr/bin/time gives its peak RSS.
   const t1 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'bin/agentbalance.cjs'), 'report', campaignId], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(PROJECT_ROOT, 'bin/agentbalance.cjs'), 'report', campaignId], {
     env: { ...process.env, AGENTBALANCE_STATE_DIR: STATE },
     encoding: 'utf8',
   });
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     storeBytesPerRun: Math.round(dbBytes / n),
     reportS: Number(reportS.toFixed(1)),
     reportPeakRssMiB: peakRssMiB,
-    codeVersion: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(),
+    codeVersion: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim(),
   };
   console.log(JSON.stringify(out));
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });

@@ -22,11 +22,11 @@ import { MAIN_TASK_QUEUE } from '../core/queues';
 import { startOrReuseDevServer } from '../infra/dev-server';
 import { DEFAULT_DATASETS_DIR } from '../activities/datasets';
 import type { CampaignProgress, CampaignSummary } from '../workflows/campaign';
+import { PROJECT_ROOT } from '../infra/paths';
 
 const RUNS = Number(process.env.SCALE_RUNS ?? 20_000);
 const WORKERS = (process.env.SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
 const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY ?? 64);
-const ROOT = path.resolve(__dirname, '..');
 
 const METHODS = ['single:gpt-4o-mini', 'single:gpt-4.1-nano', 'single:llama-3.1-8b', 'single:gpt-4.1-mini'];
 const BUDGETS = [0.0003, 0.001, 0.003, 0.01, 0.03];
@@ -60,7 +60,7 @@ function loadavg(): string {
 }
 
 function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/agentbalance.cjs'), 'worker', '--no-metrics', '--llm-concurrency', '64'], {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/agentbalance.cjs'), 'worker', '--no-metrics', '--llm-concurrency', '64'], {
     env: { ...process.env, AGENTBALANCE_STATE_DIR: STATE },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** The project root (this file lives in <root>/infra). */
+/** The project root (this file lives in <root>/infra); the one definition, import it rather than resolving `..` again. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
 
