@@ -20,6 +20,7 @@ import { buildReport, renderReport, type Report } from './report';
 import { PROJECT_ROOT, stateDir } from '../infra/paths';
 import { initSeries, setCampaignGauges, type CampaignGaugeRow } from './metrics';
 import { designerAssigner, designerPlanner, ensureDesigner } from './designer-service';
+import { productEnv } from '../infra/env';
 
 interface CampaignContext {
   meta: CampaignMeta;
@@ -38,7 +39,7 @@ let storePromise: Promise<ResultsStore> | undefined;
 export function resultsStore(): Promise<ResultsStore> {
   storePromise ??= openResultsStore({
     sqlitePath: path.join(stateDir(), 'results.sqlite'),
-    ...(process.env.AGENTBALANCE_DATABASE_URL ? { databaseUrl: process.env.AGENTBALANCE_DATABASE_URL } : {}),
+    ...(productEnv().AGENTBALANCE_DATABASE_URL ? { databaseUrl: productEnv().AGENTBALANCE_DATABASE_URL } : {}),
   });
   return storePromise;
 }

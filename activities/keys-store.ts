@@ -25,9 +25,9 @@ import Database from 'better-sqlite3';
 import { Pool, type PoolClient } from 'pg';
 import { z } from 'zod';
 import { stateDir } from '../infra/paths';
+import { productEnv } from '../infra/env';
 
 const KEYS_SCHEMA_VERSION = 1;
-const DATABASE_URL_ENV = 'AGENTBALANCE_DATABASE_URL';
 
 const positiveFinite = z.number().finite().positive();
 export const KeyLimitsSchema = z
@@ -475,7 +475,7 @@ function defaultKeysPath(): string {
 
 /** The key store: PostgreSQL when AGENTBALANCE_DATABASE_URL is set, else SQLite in the state folder. */
 export async function openKeyStore(opts: { url?: string; sqlitePath?: string } = {}): Promise<KeyStore> {
-  const url = opts.url ?? process.env[DATABASE_URL_ENV];
+  const url = opts.url ?? productEnv().AGENTBALANCE_DATABASE_URL;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const safe = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
     const store = new PostgresKeyStore(new Pool({ connectionString: url, max: 8 }), safe);

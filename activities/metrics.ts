@@ -16,6 +16,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SINGLE_PREFIX } from '../core/methods';
+import { productEnv } from '../infra/env';
 
 export const registry = new Registry();
 
@@ -194,7 +195,7 @@ let workerGenAi: GenAiInstruments | undefined;
 
 /** The worker's GenAI instruments, in the mode OTEL_SEMCONV_STABILITY_OPT_IN asks for (read when first used). */
 export function genAi(): GenAiInstruments {
-  workerGenAi ??= createGenAiInstruments(genAiSemconvFrom(process.env.OTEL_SEMCONV_STABILITY_OPT_IN), registry);
+  workerGenAi ??= createGenAiInstruments(genAiSemconvFrom(productEnv().OTEL_SEMCONV_STABILITY_OPT_IN), registry);
   return workerGenAi;
 }
 

@@ -22,6 +22,7 @@ import { BudgetKindSchema, CampaignMetaSchema, type CampaignMeta } from '../core
 import type { RunOutcome } from '../core/campaign/statistics';
 import type { AgentTrace } from '../core/mas';
 import { stateDir } from '../infra/paths';
+import { productEnv } from '../infra/env';
 
 /** One stored run. `agents` are the run's agent traces (texts truncated, see `agentTextChars`). */
 export interface RunRow extends RunOutcome {
@@ -625,7 +626,7 @@ function defaultSqlitePath(): string {
  * AGENTBALANCE_DATABASE_URL if set; else the SQLite file `<state dir>/results.sqlite`.
  */
 export async function openResultsStore(opts: ResultsStoreOptions = {}): Promise<ResultsStore> {
-  const env = process.env[DATABASE_URL_ENV];
+  const env = productEnv().AGENTBALANCE_DATABASE_URL;
   const url = opts.databaseUrl ?? (opts.sqlitePath === undefined && env ? env : undefined);
   const storeOpts = opts.agentTextChars !== undefined ? { agentTextChars: opts.agentTextChars } : {};
   if (url !== undefined) {

@@ -11,6 +11,7 @@ import { registerKeysCommands } from './commands/keys';
 import { registerLocalCommands } from './commands/local';
 import { preflight } from './preflight';
 import { EXIT, ExitCode } from './exit';
+import { productEnv } from '../infra/env';
 
 export { EXIT } from './exit';
 
@@ -67,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`agentbalance: ${msg.split('\n')[0]}\n`);
-    if (process.env.AGENTBALANCE_DEBUG) console.error(err);
+    if (productEnv().AGENTBALANCE_DEBUG) console.error(err);
     return EXIT.error;
   }
 }

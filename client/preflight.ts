@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { stateDir } from '../infra/paths';
 import { UserError } from './errors';
+import { productEnv } from '../infra/env';
 
 /** Commands that write to the state folder (dev server, results, profiles, designers). */
 const USES_STATE = new Set(['run', 'campaign', 'demo', 'report', 'profile', 'design', 'server', 'worker', 'serve']);
@@ -10,9 +11,9 @@ const USES_TEMPORAL = new Set(['run', 'campaign', 'demo', 'profile', 'design', '
 
 /** The server the user configured (production path), or undefined for the embedded default. */
 export function configuredServer(): { address: string; namespace: string } | undefined {
-  const address = process.env.TEMPORAL_ADDRESS;
+  const address = productEnv().TEMPORAL_ADDRESS;
   if (!address) return undefined;
-  return { address, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' };
+  return { address, namespace: productEnv().TEMPORAL_NAMESPACE ?? 'default' };
 }
 
 /** How long an unreachable TEMPORAL_ADDRESS may take to be reported. */
@@ -25,12 +26,12 @@ export const TEMPORAL_PROBE_MS = 3000;
 export async function preflight(command: string): Promise<void> {
   if (USES_STATE.has(command)) {
     checkStateDir();
-    const url = process.env.AGENTBALANCE_DATABASE_URL;
+    const url = productEnv().AGENTBALANCE_DATABASE_URL;
     if (url && !/^postgres(ql)?:\/\//i.test(url)) throw new UserError('AGENTBALANCE_DATABASE_URL: expected a postgres:// or postgresql:// URL');
   }
   if (USES_TEMPORAL.has(command)) {
     checkMetricsPort();
-    const address = process.env.TEMPORAL_ADDRESS;
+    const address = productEnv().TEMPORAL_ADDRESS;
     if (address) await probeTemporal(address);
   }
 }
@@ -38,7 +39,7 @@ export async function preflight(command: string): Promise<void> {
 /** The state folder exists (or can be made) and is writable. */
 export function checkStateDir(): string {
   const dir = stateDir();
-  const what = process.env.AGENTBALANCE_STATE_DIR ? 'AGENTBALANCE_STATE_DIR' : 'the state folder (set AGENTBALANCE_STATE_DIR to change it)';
+  const what = productEnv().AGENTBALANCE_STATE_DIR ? 'AGENTBALANCE_STATE_DIR' : 'the state folder (set AGENTBALANCE_STATE_DIR to change it)';
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
@@ -58,7 +59,7 @@ export function checkStateDir(): string {
 }
 
 function checkMetricsPort(): void {
-  const port = process.env.AGENTBALANCE_METRICS_PORT;
+  const port = productEnv().AGENTBALANCE_METRICS_PORT;
   if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535)) {
     throw new UserError(`AGENTBALANCE_METRICS_PORT: expected a port number 0-65535, got "${port}"`);
   }

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
+import { productEnv } from '../infra/env';
 
 /**
  * Polls a workflow's `progress` query every `everyMs`, one query at a time (a busy workflow answers
@@ -37,7 +38,7 @@ export interface ProgressReporter {
  */
 export function progressReporter(label: string, unit: string, opts: { tty?: boolean; everyS?: number } = {}): ProgressReporter {
   const tty = opts.tty ?? process.stderr.isTTY === true;
-  const everyS = opts.everyS ?? (Number(process.env.AGENTBALANCE_PROGRESS_EVERY_S) || 10);
+  const everyS = opts.everyS ?? (Number(productEnv().AGENTBALANCE_PROGRESS_EVERY_S) || 10);
   if (tty) {
     const bar = new cliProgress.SingleBar(
       { format: ` ${label} {bar} {value}/{total} ${unit} | ETA {eta_formatted}{extra}`, hideCursor: true, etaBuffer: 50, stream: process.stderr },

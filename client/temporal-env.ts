@@ -6,6 +6,7 @@ import { installRuntime } from '../workers/runtime';
 import { UserError } from './errors';
 import { configuredServer, TEMPORAL_PROBE_MS } from './preflight';
 import { DEFAULT_METRICS_HOST, startMetricsServer, type MetricsServer } from '../workers/metrics-server';
+import { productEnv } from '../infra/env';
 
 export interface TemporalEnv {
   client: Client;
@@ -97,13 +98,13 @@ export async function withTemporal<T>(
     nativeConn = await NativeConnection.connect({ address: server.address });
     workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, address: server.address, namespace: 'default' }, nativeConn);
     // The in-process worker serves the product metrics only when asked to.
-    const metricsPort = process.env.AGENTBALANCE_METRICS_PORT;
+    const metricsPort = productEnv().AGENTBALANCE_METRICS_PORT;
     if (metricsPort) {
       if (!/^\d+$/.test(metricsPort) || Number(metricsPort) > 65535) {
         throw new UserError(`AGENTBALANCE_METRICS_PORT: expected a port number 0-65535, got "${metricsPort}"`);
       }
       metrics = await startMetricsServer({
-        host: process.env.AGENTBALANCE_METRICS_HOST ?? DEFAULT_METRICS_HOST,
+        host: productEnv().AGENTBALANCE_METRICS_HOST ?? DEFAULT_METRICS_HOST,
         port: Number(metricsPort),
       });
       log(`agentbalance: metrics on ${metrics.url}`);

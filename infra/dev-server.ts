@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findOrInstallTemporalCli, TemporalUnavailableError } from './temporal-cli';
 import { stateDir } from './paths';
 import { freePort, pidAlive, portOpen } from './net';
+import { productEnv } from './env';
 
 export interface DevServer {
   address: string;
@@ -276,7 +277,7 @@ async function launch(port: number, uiPort: number, dir: string, log: (m: string
  * store holds every run, so the local server keeps closed workflows for 1 h
  * (AGENTBALANCE_DEV_RETENTION overrides, e.g. 24h to inspect old histories in the UI).
  */
-export const DEV_RETENTION = process.env.AGENTBALANCE_DEV_RETENTION ?? '1h';
+export const DEV_RETENTION = productEnv().AGENTBALANCE_DEV_RETENTION ?? '1h';
 function setRetention(exe: string, address: string, log: (m: string) => void): void {
   const r = spawnSync(exe, ['operator', 'namespace', 'update', '--namespace', 'default', '--retention', DEV_RETENTION, '--address', address], {
     encoding: 'utf8',

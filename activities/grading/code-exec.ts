@@ -125,6 +125,7 @@ except OSError:
     os._exit(2)
 os._exit(0)
 `;
+import { productEnv } from '../../infra/env';
 
 /** Minimal environment: nothing from the parent (API keys, tokens) reaches the candidate. */
 function sandboxEnv(home: string): NodeJS.ProcessEnv {
@@ -214,7 +215,7 @@ function probe(): Promise<Probe> {
 
 async function doProbe(): Promise<Probe> {
   const candidates: string[] = [];
-  const override = process.env.AGENTBALANCE_PYTHON;
+  const override = productEnv().AGENTBALANCE_PYTHON;
   if (override) candidates.push(override);
   const onPath = await which('python3');
   if (onPath) {

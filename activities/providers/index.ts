@@ -6,6 +6,7 @@ import { stateDir } from '../../infra/paths';
 import { CachedProvider } from './cache';
 import { SimulatedProvider } from './sim/provider';
 import type { Provider } from './types';
+import { productEnv } from '../../infra/env';
 
 export { assertApiKeys, MissingApiKeyError } from './keys';
 export type { Provider } from './types';
@@ -17,7 +18,7 @@ const shared = new Map<ProviderKind, Provider>();
 /** Real providers behind the opt-in response cache (AGENTBALANCE_RESPONSE_CACHE=1), in the state folder. */
 function create(kind: ProviderKind, options: ProviderOptions): Provider {
   const p = createBare(kind, options);
-  if (kind === 'simulated' || process.env.AGENTBALANCE_RESPONSE_CACHE !== '1') return p;
+  if (kind === 'simulated' || productEnv().AGENTBALANCE_RESPONSE_CACHE !== '1') return p;
   return new CachedProvider(p, path.join(stateDir(), 'response-cache'));
 }
 

@@ -14,6 +14,7 @@ import { UserError } from '../errors';
 import { nonNegativeDecimal, parseFlags, positiveInt, positiveList, rate } from '../options';
 import { emptySplitMessage } from './designer';
 import { failureChain, pollProgress, progressReporter } from '../progress';
+import { productEnv } from '../../infra/env';
 
 const CampaignOptionsSchema = z.object({
   benchmark: BenchmarkIdSchema,
@@ -103,7 +104,7 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): 
       onInterrupt: () =>
         process.stderr.write(
           `\nagentbalance: campaign ${campaignId} is kept durably by Temporal. Re-run the same command to reattach` +
-            `${process.env.TEMPORAL_ADDRESS ? ' (it keeps running on your workers)' : ' (it resumes when a worker runs again)'}.\n`,
+            `${productEnv().TEMPORAL_ADDRESS ? ' (it keeps running on your workers)' : ' (it resumes when a worker runs again)'}.\n`,
         ),
     },
   );

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { stateDir } from '../paths';
+import { productEnv } from '../env';
 
 /**
  * The local pool's models: small GGUF files shipped inside Python packages (so the ordinary pip
@@ -108,7 +109,7 @@ export function engineDir(): string {
  * between state folders), else `<state>/engine`. Never in git.
  */
 export function installDir(): string {
-  return path.resolve(process.env.AGENTBALANCE_ENGINE_DIR ?? engineDir());
+  return path.resolve(productEnv().AGENTBALANCE_ENGINE_DIR ?? engineDir());
 }
 export const modelsDir = (): string => path.join(installDir(), 'models');
 /** The `npm install --prefix` folder holding node-llama-cpp. */

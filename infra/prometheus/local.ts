@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { freePort } from '../net';
+import { productEnv } from '../env';
 
 export { freePort };
 
@@ -19,7 +20,7 @@ const PROMETHEUS_CONFIG = path.join(__dirname, 'prometheus.yml');
 
 /** The prometheus binary (PROMETHEUS, else on PATH), or undefined when none runs. */
 export function findPrometheus(): string | undefined {
-  const candidate = process.env.PROMETHEUS ?? 'prometheus';
+  const candidate = productEnv().PROMETHEUS ?? 'prometheus';
   const r = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? candidate : undefined;
 }
