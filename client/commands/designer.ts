@@ -8,7 +8,7 @@ import { loadBenchmark, loadSplits } from '../../activities/datasets';
 import { loadPool } from '../../activities/pool-loader';
 import type { DesignerJobArgs, fitStoredProfile, ProfileJobArgs } from '../../activities/designer-jobs';
 import { DEFAULT_PROFILE_CONCURRENCY } from '../../core/pool';
-import type { ProfilingProgress } from '../../workflows/designer';
+import type { ProfilingProgress } from '../../workflows/profiling';
 import { createHash } from 'node:crypto';
 import { BAND_CENTER, selectPool, type DifficultyBand } from '../../core/designer/selection';
 import { BENCHMARK_DOMAIN } from '../../core/domain';

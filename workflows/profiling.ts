@@ -171,16 +171,3 @@ export async function profilePool(
   );
   return acts.fitAndSaveProfile(args, observations);
 }
-
-/** A short heartbeat timeout: the SDK sends heartbeats every 0.8 of it, which paces the CLI's progress bar. */
-const training = proxyActivities<DesignerJobActivities>({
-  taskQueue: MAIN_TASK_QUEUE,
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '5 seconds',
-  retry: { maximumAttempts: 3 },
-});
-
-/** Trains the designer (REINFORCE with the Lagrangian reward) as one heartbeating activity. */
-export async function designPool(args: DesignerJobArgs): Promise<Awaited<ReturnType<DesignerJobActivities['trainDesignerJob']>>> {
-  return training.trainDesignerJob(args);
-}
