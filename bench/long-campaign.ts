@@ -18,9 +18,9 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 
 import Database from 'better-sqlite3';
 import { startOrReuseDevServer } from '../infra/dev-server';
+import { PROJECT_ROOT } from '../infra/paths';
 
-const ROOT = path.resolve(__dirname, '..');
-const CLI = path.join(ROOT, 'bin/agentbalance.cjs');
+const CLI = path.join(PROJECT_ROOT, 'bin/agentbalance.cjs');
 const LIMIT = Number(process.env.LONG_LIMIT ?? 500);
 const WORKERS = Number(process.env.LONG_WORKERS ?? 2);
 const METHODS = 'agentbalance,single:*,cot-sc,cascade,bamas,gdesigner,agentprune,agentdropout,plugin-gdesigner,plugin-agentprune,plugin-agentdropout';
