@@ -10,5 +10,8 @@ npx tsc --noEmit -p .
 # eslint (layering included) and knip (dead code): package.json `lint`.
 npm run lint
 echo "== tests" >&2
-# One file at a time: the machine has 2 cores and Temporal test files each start a dev server.
-node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/temporal/*.test.ts
+# One file at a time (the machine has 2 cores), all against one Temporal dev server that
+# test/support/shared-temporal.ts starts for the whole run: each file takes a namespace of its own
+# there; the tests that restart or kill a server still start their own.
+node --import tsx test/support/shared-temporal.ts \
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/temporal/*.test.ts

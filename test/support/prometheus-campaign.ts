@@ -16,7 +16,7 @@ import { startMetricsServer, type MetricsServer } from '../../workers/metrics-se
 import { installRuntime } from '../../workers/runtime';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
 import type { CampaignArgs, CampaignSummary } from '../../workflows/campaign';
-import { startTestTemporal, uid } from './temporal';
+import { startTestTemporal, testNamespace, uid } from './temporal';
 
 /** Scrape and rule-evaluation interval of the test Prometheus, in seconds. */
 export const SCRAPE_INTERVAL_S = 1;
@@ -66,7 +66,7 @@ export async function startObservedStack(prometheusBin: string): Promise<Observe
   try {
     // The real simulated provider (no scripted override), as `agentbalance worker` runs it.
     workers = await startWorkers(
-      { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: env.namespace ?? 'default' },
+      { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) },
       env.nativeConnection,
     );
     metrics = await startMetricsServer({ port: 0 });

@@ -18,7 +18,7 @@ import { resultsStore } from '../../activities/campaign';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../../workers/worker';
 import { ScriptedProvider } from './scripted-provider';
-import { startTestTemporal } from './temporal';
+import { startTestTemporal, testNamespace } from './temporal';
 import { REPLAY_INPUT, REPLAY_CAMPAIGN, REPLAY_CAMPAIGN_BATCHES, REPLAY_OUT_OF_ORDER } from '../fixtures/replay-input';
 
 async function main(which: string): Promise<void> {
@@ -26,13 +26,13 @@ async function main(which: string): Promise<void> {
   const provider = new ScriptedProvider();
   // The campaign uses the simulated pool (seeded); runMas the scripted provider.
   const workers = await startWorkers(
-    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' },
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) },
     env.nativeConnection,
     which.startsWith('campaign') ? {} : { callAgent: makeCallAgent(() => provider) },
   );
   const show = (id: string, file: string): void => {
     // The CLI's JSON export is the format Worker.runReplayHistory documents.
-    const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', id, '--address', env.address, '--output', 'json']);
+    const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', id, '--address', env.address, '--namespace', testNamespace(env), '--output', 'json']);
     writeFileSync(path.join(__dirname, '../fixtures', file), json);
   };
   if (which === 'profile') {
@@ -40,7 +40,7 @@ async function main(which: string): Promise<void> {
     const args = { pool: 'sim-14', benchmark: 'sample-math', seed: '0', limit: 1, concurrency: 4, profileId: 'profile-replay-fixture', runsPerHistory: 8 };
     const handle = await env.client.workflow.start('profilePool', { taskQueue: MAIN_TASK_QUEUE, workflowId: args.profileId, args: [args] });
     await handle.result();
-    const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', args.profileId, '--run-id', handle.firstExecutionRunId, '--address', env.address, '--output', 'json']);
+    const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', args.profileId, '--run-id', handle.firstExecutionRunId, '--address', env.address, '--namespace', testNamespace(env), '--output', 'json']);
     writeFileSync(path.join(__dirname, '../fixtures/profile-history.json'), json);
     show(`${args.profileId}.0`, 'profile-call-history.json');
   } else if (which === 'campaign') {

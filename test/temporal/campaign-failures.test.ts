@@ -19,7 +19,7 @@ import { callAgent } from '../../activities/call-agent';
 import { gradeAnswer } from '../../activities/grading';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
 import type { CampaignSummary } from '../../workflows/campaign';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, testNamespace, uid } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers;
@@ -31,7 +31,7 @@ let downQuestion: string | undefined;
 before(async () => {
   env = await startTestTemporal();
   workers = await startWorkers(
-    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' },
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) },
     env.nativeConnection,
     {
       planRun: async (campaignId, runKeyId) => {

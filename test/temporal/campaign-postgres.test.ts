@@ -16,7 +16,7 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { openResultsStore } from '../../activities/results-store';
 import type { CampaignSummary } from '../../workflows/campaign';
 import { startPostgres, type PgServer } from '../support/postgres';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, uid, workerProcessEnv } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let pg: PgServer | undefined;
@@ -35,7 +35,7 @@ after(async () => {
 
 function startWorker(url: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../support/worker-process.ts')], {
-    env: { ...process.env, TEMPORAL_TEST_ADDRESS: env.address, WORKER_PROVIDER: 'real', AGENTBALANCE_STATE_DIR: STATE, AGENTBALANCE_DATABASE_URL: url },
+    env: workerProcessEnv(env, { WORKER_PROVIDER: 'real', AGENTBALANCE_STATE_DIR: STATE, AGENTBALANCE_DATABASE_URL: url }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);

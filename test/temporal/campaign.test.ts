@@ -15,7 +15,7 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { resultsStore } from '../../activities/campaign';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
 import type { CampaignArgs, CampaignProgress, CampaignSummary } from '../../workflows/campaign';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, testNamespace, uid, workerProcessEnv } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers | undefined;
@@ -32,7 +32,7 @@ after(async () => {
 });
 
 async function inProcessWorkers(): Promise<void> {
-  workers ??= await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' }, env.nativeConnection);
+  workers ??= await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) }, env.nativeConnection);
 }
 
 function spec(over: Partial<Record<keyof CampaignSpec, unknown>> = {}): CampaignSpec {
@@ -119,7 +119,7 @@ describe('campaign workflow on a real Temporal dev server', () => {
     workers = undefined;
     const startWorker = (): Promise<ChildProcess> => {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../support/worker-process.ts')], {
-        env: { ...process.env, TEMPORAL_TEST_ADDRESS: env.address, WORKER_PROVIDER: 'real', AGENTBALANCE_STATE_DIR: STATE },
+        env: workerProcessEnv(env, { WORKER_PROVIDER: 'real', AGENTBALANCE_STATE_DIR: STATE }),
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);

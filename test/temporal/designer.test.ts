@@ -12,14 +12,14 @@ import { parsePoolProfile } from '../../core/profiling/pool-profile';
 import { TrainedDesignerSchema } from '../../core/designer/trained-designer';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, testNamespace, uid } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers;
 
 before(async () => {
   env = await startTestTemporal();
-  workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: 'default' }, env.nativeConnection);
+  workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) }, env.nativeConnection);
 });
 after(async () => {
   await workers?.shutdown();

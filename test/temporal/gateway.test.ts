@@ -18,7 +18,7 @@ import { ensureDesigner } from '../../activities/designer-service';
 import { SqliteKeyStore, type KeyLimits } from '../../activities/keys-store';
 import { createGateway, type Gateway } from '../../client/gateway/server';
 import { ModelCatalog, type DesignerLoader } from '../../client/gateway/models';
-import { startTestTemporal } from '../support/temporal';
+import { startTestTemporal, testNamespace } from '../support/temporal';
 
 const execFileP = promisify(execFile);
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-gateway-'));
@@ -75,7 +75,7 @@ type Ext = {
 
 before(async () => {
   env = await startTestTemporal();
-  workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: env.namespace ?? 'default' }, env.nativeConnection);
+  workers = await startWorkers({ ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) }, env.nativeConnection);
   keys = new SqliteKeyStore(path.join(stateDir, 'gateway.sqlite'));
   ({ id: keyId, secret } = await newKey());
   gateway = startGateway(0);

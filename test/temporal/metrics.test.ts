@@ -21,7 +21,7 @@ import { startMetricsServer, type MetricsServer } from '../../workers/metrics-se
 import { installRuntime } from '../../workers/runtime';
 import type { CampaignArgs, CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { TEMPORAL_SDK_METRICS } from '../../infra/grafana/dashboards/temporal-sdk-metrics';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, testNamespace, uid } from '../support/temporal';
 import { freePort } from '../../infra/net';
 
 let env: TestWorkflowEnvironment;
@@ -37,7 +37,7 @@ before(async () => {
   env = await startTestTemporal();
   // The real simulated provider (no scripted override), as `agentbalance worker` runs it.
   workers = await startWorkers(
-    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: env.namespace ?? 'default' },
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) },
     env.nativeConnection,
   );
   metrics = await startMetricsServer({ port: 0 });

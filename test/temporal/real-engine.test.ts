@@ -17,7 +17,7 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { LOCAL_MODELS, installDir, modelPath, runtimeEntry } from '../../infra/model-server/catalog';
 import type { ServerRecord } from '../../infra/model-server/record';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, testNamespace, uid } from '../support/temporal';
 
 // Where bootstrap installed the engine (read before this file points the state folder elsewhere).
 const ENGINE = installDir();
@@ -103,7 +103,7 @@ describe('real engine: local model server + openai provider through Temporal', {
     backbone = { ...up.pool.backbones[0]!, priceInPerMTok: 100, priceOutPerMTok: 200 };
     env = await startTestTemporal();
     workers = await startWorkers(
-      { ...DEFAULT_WORKER_CONFIG, providers: ['openai'], address: '', namespace: env.namespace ?? 'default' },
+      { ...DEFAULT_WORKER_CONFIG, providers: ['openai'], address: '', namespace: testNamespace(env) },
       env.nativeConnection,
     );
   });

@@ -8,7 +8,7 @@ import type { MasSpec, RunMasInput, RunMasResult } from '../../core/mas';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
 import { ScriptedProvider, scriptedBackbone, slowAndQuick } from '../support/scripted-provider';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, testNamespace, uid } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers;
@@ -17,7 +17,7 @@ const provider = new ScriptedProvider();
 before(async () => {
   env = await startTestTemporal();
   workers = await startWorkers(
-    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: env.namespace ?? 'default' },
+    { ...DEFAULT_WORKER_CONFIG, providers: ['simulated'], address: '', namespace: testNamespace(env) },
     env.nativeConnection,
     { callAgent: makeCallAgent(() => provider) },
   );

@@ -7,7 +7,7 @@ import type { temporal } from '@temporalio/proto';
 import type { MasSpec, RunMasInput, RunMasResult } from '../../core/mas';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { scriptedBackbone } from '../support/scripted-provider';
-import { startTestTemporal, uid } from '../support/temporal';
+import { startTestTemporal, uid, workerProcessEnv } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 const children: ChildProcess[] = [];
@@ -22,7 +22,7 @@ after(async () => {
 
 function startWorkerProcess(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../support/worker-process.ts')], {
-    env: { ...process.env, TEMPORAL_TEST_ADDRESS: env.address, TEMPORAL_TEST_NAMESPACE: env.namespace ?? 'default' },
+    env: workerProcessEnv(env),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
