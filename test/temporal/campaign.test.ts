@@ -9,6 +9,7 @@ import path from 'node:path';
 const STATE = mkdtempSync(path.join(os.tmpdir(), 'ab-campaign-'));
 process.env.AGENTBALANCE_STATE_DIR = STATE;
 
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CampaignSpecSchema, type CampaignSpec } from '../../core/campaign/spec';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
@@ -16,6 +17,7 @@ import { resultsStore } from '../../activities/campaign';
 import { DEFAULT_WORKER_CONFIG, startWorkers, type RunningWorkers } from '../../workers/worker';
 import type { CampaignArgs, CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { startTestTemporal, testNamespace, uid, workerProcessEnv } from '../support/temporal';
+import { until, waitForHistory, type HistoryEvent } from '../support/wait';
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers | undefined;
@@ -51,6 +53,12 @@ async function start(args: CampaignArgs) {
   return env.client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: args.campaignId, args: [args] });
 }
 
+const progress = (handle: WorkflowHandle) => handle.query<CampaignProgress>('progress');
+
+/** Indexes of the history's `name` signals, in order. */
+const signalled = (events: HistoryEvent[], name: string): number[] =>
+  events.flatMap((e, i) => (e.workflowExecutionSignaledEventAttributes?.signalName === name ? [i] : []));
+
 async function storedRuns(campaignId: string) {
   return (await resultsStore()).getRuns(campaignId, { agents: false });
 }
@@ -60,12 +68,12 @@ describe('campaign workflow on a real Temporal dev server', () => {
     await inProcessWorkers();
     const campaignId = uid('c');
     const handle = await start({ campaignId, spec: spec() });
-    let sawProgress: CampaignProgress | undefined;
-    for (let i = 0; i < 100 && !sawProgress?.total; i++) {
-      sawProgress = await handle.query<CampaignProgress>('progress').catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(sawProgress?.total, 3 * 2 * 3);
+    // The total is known once the campaign has prepared (before that the query answers total 0).
+    const sawProgress = await until('the campaign to report its total', async () => {
+      const p = await progress(handle).catch(() => undefined); // no answer before its first workflow task
+      return p && p.total > 0 ? p : undefined;
+    });
+    assert.equal(sawProgress.total, 3 * 2 * 3);
     const summary = (await handle.result()) as CampaignSummary;
     assert.equal(summary.done, 18);
     assert.equal(summary.simulated, true);
@@ -98,14 +106,29 @@ describe('campaign workflow on a real Temporal dev server', () => {
     const campaignId = uid('c');
     const handle = await start({ campaignId, spec: spec({ limit: 10, concurrency: 1, methods: ['chain'] }) });
     await handle.signal('pause');
-    await new Promise((r) => setTimeout(r, 300));
-    const a = await handle.query<CampaignProgress>('progress');
-    await new Promise((r) => setTimeout(r, 1000));
-    const b = await handle.query<CampaignProgress>('progress');
+    // Held: prepared, paused, and the run that was in flight (if any) has finished.
+    const a = await until('the paused campaign to have no run in flight', async () => {
+      const p = await progress(handle).catch(() => undefined);
+      return p?.paused && p.total > 0 && p.running === 0 ? p : undefined;
+    });
+    // Wake the paused workflow (a signal is a workflow task) and wait until that task completed.
+    await handle.signal('pause');
+    const events = await waitForHistory(handle, (ev) => {
+      const second = signalled(ev, 'pause')[1];
+      return second !== undefined && ev.slice(second).some((e) => e.workflowTaskCompletedEventAttributes);
+    });
+    // Every workflow task after the one that took the pause (child completions, the wake-up)
+    // started no run.
+    const pausedAt = signalled(events, 'pause')[0]!;
+    const tookPause = events.findIndex((e, i) => i > pausedAt && e.workflowTaskCompletedEventAttributes);
+    const startedWhilePaused = events.slice(tookPause + 1).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+    assert.deepEqual(startedWhilePaused.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId), [], 'no run started while paused');
+    const b = await progress(handle);
     assert.equal(b.paused, true);
-    assert.equal(b.done, a.done, 'no run finished while paused (at most the one in flight)');
+    assert.equal(b.done, a.done, 'no run finished while paused');
+    assert.ok(b.done < b.total);
     await handle.signal('resume');
-    await new Promise((r) => setTimeout(r, 500));
+    await until('a run to finish after resume', async () => ((await progress(handle)).done > b.done ? true : undefined));
     await handle.signal('cancel');
     const summary = (await handle.result()) as CampaignSummary;
     assert.equal(summary.cancelled, true);
@@ -131,11 +154,8 @@ describe('campaign workflow on a real Temporal dev server', () => {
     const first = await startWorker();
     const campaignId = uid('c');
     const handle = await start({ campaignId, spec: spec({ limit: 8, methods: ['chain', 'single:gpt-4o-mini'], concurrency: 2 }) });
-    for (;;) {
-      const p = await handle.query<CampaignProgress>('progress').catch(() => undefined);
-      if (p && p.done >= 4) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Crash the worker once four runs have completed (the campaign is then well under way).
+    await waitForHistory(handle, (ev) => ev.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length >= 4);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     await startWorker();
