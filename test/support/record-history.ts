@@ -1,7 +1,7 @@
 // Records workflow histories for the replay tests, in test/fixtures/:
 //   node --import tsx test/support/record-history.ts [FILE.json [TIME_FACTOR]]   a runMas history (default
 //     run-mas-history.json); a time factor > 0 records the run waiting in real time (regular activity calls, #17)
-//   node --import tsx test/support/record-history.ts campaign|campaign-batches|profile|out-of-order
+//   node --import tsx test/support/record-history.ts campaign|campaign-batches|profile|profile-legacy|design|out-of-order
 // Record a new file for each versioned change to a workflow's command sequence; keep the old ones,
 // they prove older histories still replay.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,15 @@ async function main(which: string): Promise<void> {
     const json = execFileSync(findOrInstallTemporalCli(), ['workflow', 'show', '--workflow-id', args.profileId, '--run-id', handle.firstExecutionRunId, '--address', env.address, '--namespace', testNamespace(env), '--output', 'json']);
     writeFileSync(path.join(__dirname, '../fixtures/profile-history.json'), json);
     show(`${args.profileId}.0`, 'profile-call-history.json');
+  } else if (which === 'profile-legacy') {
+    // Profiling without a profileId: the path histories from before PROFILE_KEYS_PATCH take.
+    const args = { pool: 'sim-14', benchmark: 'sample-math', seed: '0', limit: 1, concurrency: 4 };
+    await env.client.workflow.execute('profilePool', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'profile-legacy-replay-fixture', args: [args] });
+    show('profile-legacy-replay-fixture', 'profile-legacy-history.json');
+  } else if (which === 'design') {
+    const args = { pool: 'sim-14', benchmark: 'sample-math', seed: '0', steps: 3 };
+    await env.client.workflow.execute('designPool', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'design-replay-fixture', args: [args] });
+    show('design-replay-fixture', 'design-history.json');
   } else if (which === 'campaign') {
     const { campaignId } = REPLAY_CAMPAIGN;
     const handle = await env.client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [REPLAY_CAMPAIGN] });

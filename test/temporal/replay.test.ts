@@ -1,24 +1,38 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installRuntime } from '../../workers/runtime';
+import { PROFILE_KEYS_PATCH } from '../../workflows/designer';
 import { LOCAL_SIM_CALLS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
 import { CAMPAIGN_BATCHES_PATCH } from '../../workflows/campaign';
 
-test('a recorded runMas history replays deterministically against the current workflow code', async () => {
+// The workflow code is bundled (webpack, seconds) once for every replay below.
+let bundle: WorkflowBundleWithSourceMap;
+before(async () => {
   installRuntime({ logLevel: 'ERROR' });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} } });
+});
+const replayOptions = (): ReplayWorkerOptions => ({ workflowBundle: bundle });
+const fixture = (file: string) => historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures', file), 'utf8')) as unknown);
+/** The patch ids a history's markers record. */
+const patchesIn = (history: ReturnType<typeof fixture>): string[] =>
+  (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_patch')
+    .map((m) => Buffer.from(m!.details!['patch-data']!.payloads![0]!.data!).toString());
+
+test('a recorded runMas history replays deterministically against the current workflow code', async () => {
   const json: unknown = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-history.json'), 'utf8'));
   const history = historyFromJSON(json);
   assert.ok((history.events ?? []).length > 10, 'fixture holds a real history');
   // Throws DeterminismViolationError if the workflow code no longer produces the recorded commands.
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
 });
 
 test('a runMas history with simulated calls as local activities (time factor 0, #17) replays deterministically', async () => {
-  installRuntime({ logLevel: 'ERROR' });
   const json: unknown = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-local-sim-history.json'), 'utf8'));
   const history = historyFromJSON(json);
   const events = history.events ?? [];
@@ -29,11 +43,10 @@ test('a runMas history with simulated calls as local activities (time factor 0, 
   // a (429, then retried), b, d: four calls, none of them an activity task.
   assert.equal(localCalls.length, 4);
   assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
 });
 
 test('a runMas history whose local calls finished in another order than they started replays deterministically', async () => {
-  installRuntime({ logLevel: 'ERROR' });
   const history = historyFromJSON(
     JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-out-of-order-history.json'), 'utf8')) as unknown,
   );
@@ -52,7 +65,7 @@ test('a runMas history whose local calls finished in another order than they sta
     [...seqs].sort((x, y) => x - y),
     'the fixture holds calls that finished out of order',
   );
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
 });
 
 // The campaign workflow and one of its runs, recorded with the current code and with the code from
@@ -69,10 +82,9 @@ for (const [file, id] of [
   ['profile-call-history.json', 'profile-replay-fixture.0'],
 ] as const) {
   test(`a recorded campaign history (${file}) replays deterministically`, async () => {
-    installRuntime({ logLevel: 'ERROR' });
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures', file), 'utf8')) as unknown);
     assert.ok((history.events ?? []).length > 5, 'fixture holds a real history');
-    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, id);
+    await Worker.runReplayHistory(replayOptions(), history, id);
   });
 }
 
@@ -93,7 +105,6 @@ test('the batched campaign fixture was recorded behind the batches patch, two ru
 });
 
 test('a real-time runMas history whose metric bookings overlap the calls (#17) replays deterministically', async () => {
-  installRuntime({ logLevel: 'ERROR' });
   const json: unknown = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-realtime-history.json'), 'utf8'));
   const history = historyFromJSON(json);
   const events = history.events ?? [];
@@ -112,5 +123,22 @@ test('a real-time runMas history whose metric bookings overlap the calls (#17) r
   // its marker came first and the calls followed it.
   const startedBooking = markerAt('core_local_activity', '"runStarted"');
   assert.ok(startedBooking > scheduled[1]!, 'the first calls are scheduled before the runStarted booking resolves');
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, 'replay-fixture');
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
+});
+
+// The design workflow (one training activity) and profiling without a profileId: the branch that
+// histories from before PROFILE_KEYS_PATCH take, whose marker it must not record.
+test('a recorded designPool history replays deterministically', async () => {
+  const history = fixture('design-history.json');
+  const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  assert.deepEqual(scheduled, ['trainDesignerJob']);
+  await Worker.runReplayHistory(replayOptions(), history, 'design-replay-fixture');
+});
+
+test('a profilePool history without a profileId (the unpatched branch) replays deterministically', async () => {
+  const legacy = fixture('profile-legacy-history.json');
+  assert.equal((legacy.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length, 14, 'one child run per backbone');
+  assert.deepEqual(patchesIn(legacy), []);
+  assert.ok(patchesIn(fixture('profile-history.json')).some((p) => p.includes(PROFILE_KEYS_PATCH)), 'the keyed fixture is the patched branch');
+  await Worker.runReplayHistory(replayOptions(), legacy, 'profile-legacy-replay-fixture');
 });
