@@ -12,18 +12,13 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [BIN, ...args], { env: e, encoding: 'utf8', timeout: 120_000 });
 }
 
-// The full table of bad inputs runs in-process (test/unit/cli-bad-input.test.ts); these check the
-// real executable: exit status, one stderr line, nothing on stdout.
+// The full table of bad inputs runs in-process (test/unit/cli-bad-input.test.ts); this checks that
+// the real executable passes main's outcome on: exit status, one stderr line, nothing on stdout.
 test('bad input through the executable: exit 2 and one line on stderr', () => {
-  for (const [args, line] of [
-    [['run', '--frob'], /^agentbalance: unknown option '--frob'; see agentbalance run --help$/],
-    [['run', '--query', 'x', '--time-factor', '1e999'], /^agentbalance: --time-factor: the number is not finite \(got "1e999"\)$/],
-  ] as const) {
-    const r = cli([...args]);
-    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr.trimEnd(), line);
-    assert.equal(r.stdout, '');
-  }
+  const r = cli(['run', '--query', 'x', '--time-factor', '1e999']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trimEnd(), /^agentbalance: --time-factor: the number is not finite \(got "1e999"\)$/);
+  assert.equal(r.stdout, '');
 });
 
 test('every agent failing (injected 5xx) exits 3 with the provider error on stderr; --json still prints the trace', () => {

@@ -132,6 +132,12 @@ const cases = (): Case[] => [
   ['select k', ['select', '--benchmark', 'sample-math', '--k', '0x3'], /^--k: expected a non-negative decimal integer/],
   ['worker concurrency', ['worker', '--concurrency', '1e2'], /^--concurrency: expected a non-negative decimal integer \(got "1e2"\)$/],
   ['server port', ['server', '--port', '99999'], /^--port: expected a port number 1-65535 \(got "99999"\)$/],
+  // keys and the gateway (the state folder's key store; no key exists in it)
+  ['negative daily limit', ['keys', 'create', '--name', 'x', '--daily-limit', '-1'], /^--daily-limit must be a positive number$/],
+  ['fractional rpm', ['keys', 'create', '--name', 'x', '--rpm', '1.5'], /^--rpm must be an integer$/],
+  ['revoke an unknown key', ['keys', 'revoke', 'key_000000000000'], /^no key key_000000000000; see `agentbalance keys list`$/],
+  ['spend of an unknown key', ['keys', 'spend', 'nope'], /^no key nope; see `agentbalance keys list`$/],
+  ['gateway port', ['serve', '--port', '70000'], /^--port must be 0-65535$/],
   // files: the file named, and the line for dataset records
   ['missing spec', ['run', '--spec', f('nope.json'), '--query', 'x'], /^--spec .*nope\.json: cannot read it \(ENOENT\)$/],
   ['spec not JSON', ['run', '--spec', f('broken.json'), '--query', 'x'], /^--spec .*broken\.json: not valid JSON/],
