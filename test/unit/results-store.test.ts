@@ -142,14 +142,21 @@ function writerProcess(target: { sqlitePath?: string; databaseUrl?: string }, pr
     const { openResultsStore } = require(${JSON.stringify(path.resolve(__dirname, '../../activities/results-store.ts'))});
     (async () => {
       const s = await openResultsStore(${JSON.stringify(target)});
+      process.stdout.write('open\\n');
       while (!fs.existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 5));
       const mk = (i) => ({ campaignId: 'cc', runKeyId: ${JSON.stringify(prefix)} + i, method: 'star', budgetKind: 'latency', budget: 5, taskId: 't' + i,
         correct: true, costUsd: 0.001, latencyS: 2, deadlineHit: false, budgetExhausted: false, simulated: true, agents: [], finishedAt: 'now' });
       await Promise.all(Array.from({ length: ${n} }, (_, i) => s.upsertRun(mk(i))));
       await s.close();
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', '-e', child], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return new Promise<number>((resolve) => proc.on('exit', (code) => resolve(code ?? 1)));
+  const proc = spawn(process.execPath, ['--import', 'tsx', '-e', child], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number>((resolve) => proc.on('exit', (code) => resolve(code ?? 1)));
+  // Resolves once the child has opened the store (or rejects when it exits without doing so).
+  const opened = new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
+    void exited.then((code) => reject(new Error(`writer ${prefix} exited (${code}) before opening the store`)));
+  });
+  return { opened, exited };
 }
 
 /** Two processes and this one write the same store at the same moment; every row lands once. */
@@ -158,10 +165,10 @@ async function concurrentWriters(target: { sqlitePath?: string; databaseUrl?: st
   const a = writerProcess(target, 'a-', 300, go);
   const b = writerProcess(target, 'b-', 300, go);
   const s = await openResultsStore(target);
-  await new Promise((r) => setTimeout(r, 1500)); // both children open the store meanwhile
+  await Promise.all([a.opened, b.opened]); // all three hold the store open, then write at once
   fs.writeFileSync(go, '');
   await Promise.all(Array.from({ length: 100 }, (_, i) => s.upsertRun(row(i, { campaignId: 'cc', runKeyId: `parent-${i}` }))));
-  assert.deepEqual(await Promise.all([a, b]), [0, 0]);
+  assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);
   const keys = [...(await s.completedRunKeys('cc'))];
   const totals = await s.campaignTotals('cc');
   await s.close();
