@@ -47,6 +47,8 @@ export interface FakeLlmServer {
   readonly requests: RecordedRequest[];
   /** Scripts the next replies; with none queued the server answers `{ kind: 'ok' }`. */
   enqueue(...replies: FakeReply[]): void;
+  /** Resolves with the next request to arrive (its body read, its reply not yet sent). */
+  nextRequest(): Promise<RecordedRequest>;
   /** Resolves with the next request whose client hung up before its reply (or rejects after timeoutMs). */
   nextEarlyClose(timeoutMs?: number): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -127,6 +129,7 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
   const requests: RecordedRequest[] = [];
   const earlyCloseWaiters: ((r: RecordedRequest) => void)[] = [];
   const earlyClosed: RecordedRequest[] = [];
+  const arrivalWaiters: ((r: RecordedRequest) => void)[] = [];
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -140,6 +143,7 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
       if (!api) return send(res, 404, { error: { message: `no route ${path}` } });
       const rec: RecordedRequest = { api, method: req.method ?? '', path, headers: req.headers, body, closedEarly: false };
       requests.push(rec);
+      for (const w of arrivalWaiters.splice(0)) w(rec);
       let timer: NodeJS.Timeout | undefined;
       res.on('close', () => {
         if (timer) clearTimeout(timer);
@@ -190,6 +194,7 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     anthropicBaseUrl: url,
     requests,
     enqueue: (...replies) => void queue.push(...replies),
+    nextRequest: () => new Promise((resolve) => arrivalWaiters.push(resolve)),
     nextEarlyClose: (timeoutMs = 2000) => {
       const ready = earlyClosed.shift();
       if (ready) return Promise.resolve(ready);

@@ -145,9 +145,10 @@ describe('OpenAI provider over HTTP', () => {
   test('cancellation aborts the HTTP request: the server sees the connection close, the call rejects at once', async () => {
     server.enqueue({ kind: 'hang' });
     const ac = new AbortController();
+    const arrived = server.nextRequest();
     const call = provider.chat(backbone('openai', server.openaiBaseUrl), request({ signal: ac.signal }));
     const closed = server.nextEarlyClose(3000);
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived; // the request is on the wire and the server holds it
     const abortedAt = performance.now();
     ac.abort();
     const err = await rejection(call);
@@ -164,8 +165,10 @@ describe('OpenAI provider over HTTP', () => {
     server.enqueue({ kind: 'ok', delayMs: 2000 });
     const ac = new AbortController();
     const reason = new Error('activity cancelled');
+    const arrived = server.nextRequest();
     const call = provider.chat(backbone('openai', server.openaiBaseUrl), request({ signal: ac.signal }));
-    setTimeout(() => ac.abort(reason), 50);
+    await arrived;
+    ac.abort(reason);
     assert.equal(await rejection(call), reason);
     await server.nextEarlyClose(3000);
   });
@@ -238,10 +241,12 @@ describe('Anthropic provider over HTTP', () => {
   test('cancellation mid-request closes the connection', async () => {
     server.enqueue({ kind: 'hang' });
     const ac = new AbortController();
+    const arrived = server.nextRequest();
     const call = provider.chat(backbone('anthropic', server.anthropicBaseUrl), request({ signal: ac.signal }));
     const closed = server.nextEarlyClose(3000);
-    setTimeout(() => ac.abort(), 100);
+    await arrived;
     const started = performance.now();
+    ac.abort();
     await rejection(call);
     assert.ok(performance.now() - started < 1000);
     assert.equal((await closed).api, 'anthropic');
