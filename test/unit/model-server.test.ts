@@ -12,6 +12,9 @@ import type { GenerateRequest, GenerateResult, LoadedModel } from '../../infra/m
 import { completionPrompt } from '../../infra/model-server/engine';
 import { startModelServer, type ModelServer } from '../../infra/model-server/server';
 
+/** Tokens generated so far per "<model> <last message>" (to act once a generation is under way). */
+const produced = new Map<string, number>();
+
 /** One "token" (a word) every `msPerToken`; the prompt's tokens are its words. */
 function fakeModel(id: string, msPerToken: number, log: string[]): LoadedModel {
   const words = (req: { messages: readonly { content: string }[] }) =>
@@ -32,6 +35,7 @@ function fakeModel(id: string, msPerToken: number, log: string[]): LoadedModel {
           break;
         }
         out.push(`w${out.length}`);
+        produced.set(`${id} ${req.messages.at(-1)?.content}`, out.length);
         if (req.stop.some((s) => out.join(' ').includes(s))) {
           finishReason = 'stop';
           break;
@@ -63,17 +67,12 @@ async function post(body: unknown): Promise<{ status: number; json: { error?: { 
   return { status: res.status, json: (await res.json()) as { error?: { message: string; code: string | null } } };
 }
 
-/** Sends a request and destroys the connection after `ms` (a client giving up). */
-function postAndHangUp(body: unknown, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = http.request(`${server.baseUrl}/chat/completions`, { method: 'POST' });
-    req.on('error', () => resolve());
-    req.end(JSON.stringify(body));
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, ms);
-  });
+/** Sends a request; `hangUp` destroys the connection (a client giving up). */
+function postAndHangUpLater(body: unknown): { hangUp: () => void } {
+  const req = http.request(`${server.baseUrl}/chat/completions`, { method: 'POST' });
+  req.on('error', () => undefined);
+  req.end(JSON.stringify(body));
+  return { hangUp: () => void req.destroy() };
 }
 
 const stats = (id: string) => server.stats().find((s) => s.id === id)!;
@@ -155,11 +154,14 @@ describe('local model server (HTTP contract, stand-in model)', () => {
 
   test('a client that disconnects stops its generation, mid-way or while still queued', async () => {
     const before = { ...stats('m1') };
-    // The first runs 200 tokens (1 s) unless stopped; the second waits behind it.
-    const first = postAndHangUp({ model: 'm1', messages: [{ role: 'user', content: 'long' }], max_tokens: 200 }, 100);
+    // The first runs to the context's end (about 60 tokens, 0.3 s) unless stopped; the second
+    // waits behind it. Both leave once the first is generating and the second is queued.
+    const first = postAndHangUpLater({ model: 'm1', messages: [{ role: 'user', content: 'long' }], max_tokens: 200 });
     await until('the first request to generate', () => stats('m1').generating);
-    const second = postAndHangUp({ model: 'm1', messages: [{ role: 'user', content: 'queued' }], max_tokens: 200 }, 50);
-    await Promise.all([first, second]);
+    const second = postAndHangUpLater({ model: 'm1', messages: [{ role: 'user', content: 'queued' }], max_tokens: 200 });
+    await until('a token of the first, the second queued behind it', () => (produced.get('m1 long') ?? 0) > 0 && stats('m1').queued === before.queued + 1);
+    second.hangUp();
+    first.hangUp();
     await until('both aborts to be counted', () => stats('m1').aborted === before.aborted + 2 && !stats('m1').generating);
     const after = stats('m1');
     assert.equal(after.abortedWhileQueued, before.abortedWhileQueued + 1);
