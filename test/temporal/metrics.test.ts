@@ -22,6 +22,7 @@ import { installRuntime } from '../../workers/runtime';
 import type { CampaignArgs, CampaignProgress, CampaignSummary } from '../../workflows/campaign';
 import { TEMPORAL_SDK_METRICS } from '../../infra/grafana/dashboards/temporal-sdk-metrics';
 import { startTestTemporal, testNamespace, uid } from '../support/temporal';
+import { until } from '../support/wait';
 import { freePort } from '../../infra/net';
 
 let env: TestWorkflowEnvironment;
@@ -170,14 +171,13 @@ describe('product metrics on /metrics, against a real Temporal dev server', () =
       scrapesWhileRunning++;
       const p = await handle.query<CampaignProgress>('progress');
       if (p.done >= 1) break;
-      await sleep(20);
+      await sleep(20); // scrape again (each loop is a scrape while runs go on)
     }
     await handle.signal('pause');
-    let held: CampaignProgress;
-    do {
-      await sleep(20);
-      held = await handle.query<CampaignProgress>('progress');
-    } while (held.running > 0 || !held.paused);
+    const held = await until('the paused campaign to have no run in flight', async () => {
+      const p = await handle.query<CampaignProgress>('progress');
+      return p.paused && p.running === 0 ? p : undefined;
+    });
     const during = await scrape();
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'scraped while the campaign runs');
     assert.ok(held.done < held.total, `paused mid-campaign (${held.done}/${held.total})`);

@@ -8,6 +8,7 @@ import type { MasSpec, RunMasInput, RunMasResult } from '../../core/mas';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { scriptedBackbone } from '../support/scripted-provider';
 import { startTestTemporal, uid, workerProcessEnv } from '../support/temporal';
+import { waitForHistory } from '../support/wait';
 
 let env: TestWorkflowEnvironment;
 const children: ChildProcess[] = [];
@@ -65,12 +66,7 @@ test('a worker killed in the middle of a runMas: the run completes once and no f
   const handle = await env.client.workflow.start('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId, args: [input] });
 
   // Wait until agent a has completed and b has been scheduled, then crash the worker mid-call.
-  for (;;) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const scheduled = events.map(scheduledAgent).filter(Boolean);
-    if (scheduled.includes('b')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHistory(handle, (events) => events.some((e) => scheduledAgent(e) === 'b'));
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
   await startWorkerProcess();
