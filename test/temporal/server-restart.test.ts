@@ -13,8 +13,9 @@ import { CampaignSpecSchema } from '../../core/campaign/spec';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { resultsStore } from '../../activities/campaign';
 import { startOrReuseDevServer, type DevServer } from '../../infra/dev-server';
-import type { CampaignProgress, CampaignSummary } from '../../workflows/campaign';
+import type { CampaignSummary } from '../../workflows/campaign';
 import { freePort } from '../../infra/net';
+import { waitForHistory } from '../support/wait';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -53,11 +54,8 @@ test('the dev server restarts mid-campaign (SQLite in the state folder): nothing
   });
   const campaignId = 'restart-campaign';
   await client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [{ campaignId, spec }] });
-  for (;;) {
-    const p = await client.workflow.getHandle(campaignId).query<CampaignProgress>('progress').catch(() => undefined);
-    if (p && p.done >= 3) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Stop the server once three runs have completed (the campaign is then under way).
+  await waitForHistory(client.workflow.getHandle(campaignId), (ev) => ev.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length >= 3);
 
   await client.connection.close();
   await server.stop();
