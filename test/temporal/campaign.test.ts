@@ -104,7 +104,8 @@ describe('campaign workflow on a real Temporal dev server', () => {
   test('pause holds new runs, resume continues, cancel stops early and still reports', async () => {
     await inProcessWorkers();
     const campaignId = uid('c');
-    const handle = await start({ campaignId, spec: spec({ limit: 10, concurrency: 1, methods: ['chain'] }) });
+    // One run per child, so pause and cancel fall between runs (a batch of 16 would be most of it).
+    const handle = await start({ campaignId, spec: spec({ limit: 10, concurrency: 1, methods: ['chain'], runsPerChild: 1 }) });
     await handle.signal('pause');
     // Held: prepared, paused, and the run that was in flight (if any) has finished.
     const a = await until('the paused campaign to have no run in flight', async () => {
@@ -153,9 +154,9 @@ describe('campaign workflow on a real Temporal dev server', () => {
     };
     const first = await startWorker();
     const campaignId = uid('c');
-    const handle = await start({ campaignId, spec: spec({ limit: 8, methods: ['chain', 'single:gpt-4o-mini'], concurrency: 2 }) });
-    // Crash the worker once four runs have completed (the campaign is then well under way).
-    await waitForHistory(handle, (ev) => ev.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length >= 4);
+    const handle = await start({ campaignId, spec: spec({ limit: 8, methods: ['chain', 'single:gpt-4o-mini'], concurrency: 2, runsPerChild: 2 }) });
+    // Crash the worker once two children (four runs) have completed: the campaign is under way.
+    await waitForHistory(handle, (ev) => ev.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length >= 2);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     await startWorker();
