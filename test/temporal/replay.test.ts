@@ -5,9 +5,11 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installRuntime } from '../../workers/runtime';
-import { PROFILE_KEYS_PATCH } from '../../workflows/designer';
 import { LOCAL_SIM_CALLS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
 import { CAMPAIGN_BATCHES_PATCH } from '../../workflows/campaign';
+
+// The patch id of keyed profiling in workflows/designer.ts (recorded in histories, so it never changes).
+const PROFILE_KEYS_PATCH = 'agentbalance-profile-keys-v1';
 
 // The workflow code is bundled (webpack, seconds) once for every replay below.
 let bundle: WorkflowBundleWithSourceMap;
