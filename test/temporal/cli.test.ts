@@ -9,7 +9,8 @@ const BIN = path.resolve(__dirname, '../../bin/agentbalance.cjs');
 function cli(args: string[], env: Record<string, string> = {}) {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete e.TEMPORAL_ADDRESS;
-  return spawnSync(process.execPath, [BIN, ...args], { env: e, encoding: 'utf8', timeout: 120_000 });
+  // The limit only turns a hang into a failure: an embedded run took over 120 s at load 17.
+  return spawnSync(process.execPath, [BIN, ...args], { env: e, encoding: 'utf8', timeout: 600_000 });
 }
 
 // The full table of bad inputs runs in-process (test/unit/cli-bad-input.test.ts); this checks that
