@@ -8,7 +8,7 @@ import { installRuntime } from '../../workers/runtime';
 import { LOCAL_SIM_CALLS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
 import { CAMPAIGN_BATCHES_PATCH } from '../../workflows/campaign';
 
-// The patch id of keyed profiling in workflows/designer.ts (recorded in histories, so it never changes).
+// The patch id of keyed profiling in workflows/profiling.ts (recorded in histories, so it never changes).
 const PROFILE_KEYS_PATCH = 'agentbalance-profile-keys-v1';
 
 // The workflow code is bundled (webpack, seconds) once for every replay below.
