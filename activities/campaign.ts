@@ -4,7 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
 import { UNKNOWN_CAMPAIGN_TYPE, budgetsOf, parseRunKeyId, runsPerChild, resolveMethods, runKeys, splitFingerprint, type CampaignMeta, type CampaignSpec } from '../core/campaign/spec';
 import type { RunMasInput, RunMasResult, MasSpec } from '../core/mas';
-import { planMethod, type MethodContext, type MethodPlan } from '../core/methods';
+import { planMethod, planningSeedMethod, type MethodContext, type MethodPlan } from '../core/methods';
 import type { PoolFile } from '../core/pool-file';
 import type { Backbone } from '../core/pool';
 import type { BenchmarkId } from '../core/domain';
@@ -199,7 +199,8 @@ export async function planRun(campaignId: string, runKeyId: string): Promise<Pla
     backbones: ctx.pool.backbones,
     roles: roles.map((r) => ({ id: r.id, prompt: r.prompt })),
     decisionRole: { id: decision.id, prompt: decision.prompt },
-    seed: `${ctx.meta.spec.seed}/${key.method}`,
+    // A plug-in plans with its base method's seed: same topology, only the backbones may differ.
+    seed: `${ctx.meta.spec.seed}/${planningSeedMethod(key.method)}`,
     // The baselines count prompt tokens with the tokenizer, as the designer does (core/estimate.ts).
     countTokens,
     ...(ctx.designer ? { designer: ctx.designer } : {}),

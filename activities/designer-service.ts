@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BenchmarkId, Domain } from '../core/domain';
 import { designMas, type RoleInfo } from '../core/designer/designer';
-import { assignBackbones } from '../core/designer/plugin';
+import { assignBackbones, pluginImproves } from '../core/designer/plugin';
 import { choosePortfolio, DEFAULT_PORTFOLIO, portfolio, scoreSpec, type PortfolioHyper } from '../core/designer/portfolio';
 import { COT_AGGREGATE, COT_SAMPLE } from '../core/methods/templates';
 import { countTokens } from '../core/tokens';
@@ -187,8 +187,9 @@ function cachedCount(text: string): number {
 /**
  * Plug-in variants: agentbalance's query-conditioned backbone assignment (the matching MIP) inside
  * another method's topology; the topology itself is left as it is. The re-assignment replaces the
- * method's own backbones only when it predicts a higher accuracy under the budgets (by at least the
- * portfolio's tie tolerance): a plug-in that cannot show a gain changes nothing.
+ * method's own backbones only when it is predicted more accurate (by at least the portfolio's tie
+ * tolerance) with no more risk of breaking a budget (core/designer/plugin.ts `pluginImproves`): a
+ * plug-in that cannot show a gain changes nothing.
  */
 export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHyper> = {}): (spec: MasSpec, ctx: MethodContext) => MasSpec {
   return (spec, ctx) => {
@@ -216,8 +217,8 @@ export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHype
       hyper,
     };
     const tol = hyper.tieTolerance ?? DEFAULT_PORTFOLIO.tieTolerance;
-    const before = scoreSpec(spec, rolePrompts, req).score;
-    const after = scoreSpec(reassigned.spec, rolePrompts, req).score;
-    return after > before + tol ? reassigned.spec : spec;
+    const before = scoreSpec(spec, rolePrompts, req);
+    const after = scoreSpec(reassigned.spec, rolePrompts, req);
+    return pluginImproves(before, after, tol) ? reassigned.spec : spec;
   };
 }

@@ -50,6 +50,28 @@ export interface PluginAssignResult {
   matching: MatchingSolution;
 }
 
+/** What the profile predicts for one assignment of a fixed topology (portfolio.ts `scoreSpec`). */
+export interface PluginPrediction {
+  /** E_b[accuracy] if nothing were truncated. */
+  accuracy: number;
+  /** Predicted chance that the spend fits both budgets. */
+  fit: number;
+}
+
+/**
+ * The plug-in's acceptance rule (docs/METHOD.md §2.5): the re-assignment replaces the base
+ * method's backbones only when it is predicted more accurate by at least `tolerance` *and* no more
+ * likely to break a budget. A trade of accuracy for budget safety (or the reverse) is refused,
+ * because the base method's spend was judged by its own estimate, which differs from the profile's
+ * (docs/METHOD.md §0.1), and the runtime caps rather than fails a run that would overrun: a
+ * predicted overrun of the base is not a loss the plug-in can count on avoiding. So the plug-in is
+ * either the base itself or predicted to dominate it, and cannot be worse in expectation whenever
+ * the profile ranks abilities right.
+ */
+export function pluginImproves(base: PluginPrediction, reassigned: PluginPrediction, tolerance: number): boolean {
+  return reassigned.accuracy >= base.accuracy + tolerance && reassigned.fit >= base.fit - 1e-9;
+}
+
 export function assignBackbones(req: PluginAssignRequest): PluginAssignResult {
   const hyper = { ...DEFAULT_HYPER, ...(req.hyper ?? {}) };
   const count = req.countTokens ?? realTokenCount;

@@ -162,12 +162,15 @@ export type ScoreRequest = Pick<
   'profile' | 'domain' | 'budgets' | 'difficulty' | 'difficultySpread' | 'queryTokens' | 'countTokens' | 'peerSway' | 'hyper'
 >;
 
-/** Predicted accuracy of any spec under the budgets (the portfolio's score), and its spend. */
+/**
+ * Predicted accuracy of any spec under the budgets (the portfolio's score = accuracy · fit), its
+ * chance to fit both budgets, and its spend.
+ */
 export function scoreSpec(
   spec: MasSpec,
   rolePrompts: Readonly<Record<string, string>>,
   req: ScoreRequest,
-): { score: number; accuracy: number; costUsd: number; latencyS: number } {
+): { score: number; accuracy: number; fit: number; costUsd: number; latencyS: number } {
   const h = { ...DEFAULT_PORTFOLIO, ...(req.hyper ?? {}) };
   const byId = new Map(req.profile.backbones.map((b) => [b.id, b]));
   const full = { ...req, decisionRole: { id: '', prompt: '' }, votePrompts: { sample: '', aggregate: '' }, choiceOptions: 0 };
@@ -175,7 +178,7 @@ export function scoreSpec(
   const fit =
     fitProbability(base.costUsd, req.budgets.maxCostUsd, h.spendSpread) *
     fitProbability(base.latencyS, req.budgets.maxLatencyS, h.spendSpread);
-  return { score: accuracy * fit, accuracy, costUsd: base.costUsd, latencyS: base.latencyS };
+  return { score: accuracy * fit, accuracy, fit, costUsd: base.costUsd, latencyS: base.latencyS };
 }
 
 function singleSpec(role: string, backbone: string): MasSpec {

@@ -16,6 +16,7 @@ import { planDebate } from './debate';
 import { planGdesigner } from './gdesigner';
 import { planLayered } from './layered';
 import { planPlugin } from './plugin';
+export { planningSeedMethod } from './plugin';
 import { planSingle } from './single';
 import { planStar } from './star';
 import type { MethodContext, MethodPlan, MethodPlanner } from './types';

@@ -22,6 +22,15 @@ const PLUGIN_BASES = {
 } as const satisfies Record<string, MethodPlanner>;
 export type PluginBase = keyof typeof PLUGIN_BASES;
 
+/**
+ * The method whose seed a run plans with: `plugin-X` plans with X's, so that X's seeded tie-breaks
+ * (util.ts `methodRng`) decode exactly X's topology and the plug-in changes backbones only (#13).
+ */
+export function planningSeedMethod(method: string): string {
+  const base = method.startsWith('plugin-') ? method.slice('plugin-'.length) : undefined;
+  return base !== undefined && base in PLUGIN_BASES ? base : method;
+}
+
 function sameTopology(a: MasSpec, b: MasSpec): boolean {
   const agents = (s: MasSpec): string =>
     s.agents

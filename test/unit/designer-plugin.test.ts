@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createHighsMatchingSolver } from '../../activities/matching-solver';
-import { assignBackbones } from '../../core/designer/plugin';
+import { designerAssigner, type LoadedDesigner } from '../../activities/designer-service';
+import { assignBackbones, pluginImproves } from '../../core/designer/plugin';
 import { profileFromPoolFile } from '../../core/profiling/pool-profile';
+import { scoreSpec } from '../../core/designer/portfolio';
+import { DEFAULT_HYPER } from '../../core/designer/trained-designer';
+import { planMethod, planningSeedMethod, type MethodContext } from '../../core/methods';
+import { topologyOf } from '../../core/methods/util';
+import { BUILTIN_POOLS } from '../../core/pool-file';
+import { decisionRole, rolesFor } from '../../core/roles';
+import type { Task } from '../../core/task';
+import { countTokens } from '../../core/tokens';
+import type { Budgets } from '../../core/mas';
 import { Rng } from '../../core/random';
 import type { MasSpec } from '../../core/mas';
 import { MATH_ROLES, randomPool, smallPool } from './designer-fixtures';
@@ -83,4 +93,78 @@ test('plug-in spends a larger budget on stronger backbones', async () => {
   const dec = (r: typeof tight): number => ability(r.spec.agents.find((a) => a.id === 'd')!.backbone);
   assert.ok(dec(loose) > dec(tight), `decision ability ${dec(loose)} vs ${dec(tight)}`);
   assert.ok(loose.predicted.accuracy > tight.predicted.accuracy);
+});
+
+test('acceptance rule: more accurate by the tolerance and no riskier, or the base stays', () => {
+  const base = { accuracy: 0.8, fit: 0.9 };
+  assert.ok(pluginImproves(base, { accuracy: 0.82, fit: 0.9 }, 0.01), 'more accurate, same risk');
+  assert.ok(pluginImproves(base, { accuracy: 0.82, fit: 0.99 }, 0.01), 'more accurate and safer');
+  assert.ok(!pluginImproves(base, { accuracy: 0.805, fit: 0.99 }, 0.01), 'a gain within the tolerance is no gain');
+  assert.ok(!pluginImproves(base, { accuracy: 0.95, fit: 0.8 }, 0.01), 'accuracy bought with budget risk');
+  assert.ok(!pluginImproves(base, { accuracy: 0.75, fit: 1 }, 0.01), 'budget safety bought with accuracy');
+});
+
+test('plugin-X: X itself, or a re-assignment the profile predicts to dominate it (sim-14, every base)', async () => {
+  const pool = BUILTIN_POOLS['sim-14']!;
+  const loaded = {
+    designer: { hyper: DEFAULT_HYPER },
+    profile: profileFromPoolFile(pool.backbones, { simulated: true, difficultyPrior: 0 }),
+    solver: await createHighsMatchingSolver(),
+  } as unknown as LoadedDesigner;
+  const assigner = designerAssigner(loaded);
+  const questions = [
+    'Tom has 3 boxes of 12 pencils and gives away 7. How many are left?',
+    'A train travels 180 km in 2.5 hours and then 120 km in 1.5 hours. What is its average speed in km/h over the whole trip?',
+  ];
+  const roles = rolesFor('math', 'gsm8k').map((r) => ({ id: r.id, prompt: r.prompt }));
+  const dec = decisionRole('math', 'gsm8k');
+  let swapped = 0;
+  let kept = 0;
+  for (const [qi, question] of questions.entries()) {
+    const task: Task = { id: `t${qi}`, benchmark: 'gsm8k', domain: 'math', question, answer: { kind: 'numeric', value: '29' } };
+    for (const budgets of [{ maxCostUsd: 5e-5 }, { maxCostUsd: 2e-4 }, { maxCostUsd: 1e-3 }, { maxCostUsd: 1e-2 }, { maxLatencyS: 3 }, { maxLatencyS: 10 }, { maxLatencyS: 30 }] as Budgets[]) {
+      for (const base of ['gdesigner', 'agentprune', 'agentdropout']) {
+        const ctx = (m: string): MethodContext => ({
+          task,
+          budgets,
+          backbones: pool.backbones,
+          roles,
+          decisionRole: { id: dec.id, prompt: dec.prompt },
+          seed: `0/${planningSeedMethod(m)}`,
+          pluginAssigner: assigner,
+        });
+        const x = planMethod(base, ctx(base));
+        const p = planMethod(`plugin-${base}`, ctx(`plugin-${base}`));
+        // Planned with X's seed, the plug-in decodes exactly X's topology.
+        assert.deepEqual(topologyOf(p.spec), topologyOf(x.spec), `plugin-${base} keeps ${base}'s topology`);
+        if (JSON.stringify(p.spec) === JSON.stringify(x.spec)) {
+          kept++;
+          continue;
+        }
+        swapped++;
+        const req = {
+          profile: loaded.profile,
+          domain: 'math' as const,
+          budgets,
+          difficulty: 0,
+          queryTokens: countTokens(question),
+          countTokens,
+          peerSway: { min: DEFAULT_HYPER.peerSwayMin, max: DEFAULT_HYPER.peerSwayMax },
+        };
+        const sx = scoreSpec(x.spec, x.rolePrompts, req);
+        const sp = scoreSpec(p.spec, p.rolePrompts, req);
+        assert.ok(sp.accuracy >= sx.accuracy + 0.01 - 1e-12, `plugin-${base} ${JSON.stringify(budgets)}: more accurate`);
+        assert.ok(sp.fit >= sx.fit - 1e-9, `plugin-${base} ${JSON.stringify(budgets)}: no riskier`);
+      }
+    }
+  }
+  // Both branches are exercised: the rule is not "always keep" nor "always swap".
+  assert.ok(kept > 0 && swapped > 0, `kept ${kept}, swapped ${swapped}`);
+});
+
+test('a plug-in plans with its base method\'s seed', () => {
+  assert.equal(planningSeedMethod('plugin-agentprune'), 'agentprune');
+  assert.equal(planningSeedMethod('plugin-gdesigner'), 'gdesigner');
+  assert.equal(planningSeedMethod('agentbalance'), 'agentbalance');
+  assert.equal(planningSeedMethod('plugin-unknown'), 'plugin-unknown');
 });
