@@ -60,16 +60,22 @@ export interface PluginPrediction {
 
 /**
  * The plug-in's acceptance rule (docs/METHOD.md §2.5): the re-assignment replaces the base
- * method's backbones only when it is predicted more accurate by at least `tolerance` *and* no more
- * likely to break a budget. A trade of accuracy for budget safety (or the reverse) is refused,
- * because the base method's spend was judged by its own estimate, which differs from the profile's
+ * method's backbones only when it is predicted more accurate by at least `tolerance`, more accurate
+ * *within the budgets* (accuracy · fit) by at least `tolerance`, and no more likely to break a
+ * budget. A trade of accuracy for budget safety (or the reverse) is refused, because the base
+ * method's spend was judged by its own estimate, which differs from the profile's
  * (docs/METHOD.md §0.1), and the runtime caps rather than fails a run that would overrun: a
- * predicted overrun of the base is not a loss the plug-in can count on avoiding. So the plug-in is
- * either the base itself or predicted to dominate it, and cannot be worse in expectation whenever
- * the profile ranks abilities right.
+ * predicted overrun of the base is not a loss the plug-in can count on avoiding. A gain that would
+ * not survive the budgets (both designs far over them) is no gain either. So the plug-in is either
+ * the base itself or predicted to dominate it, and cannot be worse in expectation whenever the
+ * profile ranks abilities right.
  */
 export function pluginImproves(base: PluginPrediction, reassigned: PluginPrediction, tolerance: number): boolean {
-  return reassigned.accuracy >= base.accuracy + tolerance && reassigned.fit >= base.fit - 1e-9;
+  return (
+    reassigned.accuracy >= base.accuracy + tolerance &&
+    reassigned.fit >= base.fit - 1e-9 &&
+    reassigned.accuracy * reassigned.fit >= base.accuracy * base.fit + tolerance
+  );
 }
 
 export function assignBackbones(req: PluginAssignRequest): PluginAssignResult {

@@ -102,6 +102,8 @@ test('acceptance rule: more accurate by the tolerance and no riskier, or the bas
   assert.ok(!pluginImproves(base, { accuracy: 0.805, fit: 0.99 }, 0.01), 'a gain within the tolerance is no gain');
   assert.ok(!pluginImproves(base, { accuracy: 0.95, fit: 0.8 }, 0.01), 'accuracy bought with budget risk');
   assert.ok(!pluginImproves(base, { accuracy: 0.75, fit: 1 }, 0.01), 'budget safety bought with accuracy');
+  // Both far over the budgets: a gain that cannot survive them is no gain.
+  assert.ok(!pluginImproves({ accuracy: 0.7, fit: 0.001 }, { accuracy: 0.8, fit: 0.002 }, 0.01), 'gain lost to the budgets');
 });
 
 test('plugin-X: X itself, or a re-assignment the profile predicts to dominate it (sim-14, every base)', async () => {
@@ -155,6 +157,7 @@ test('plugin-X: X itself, or a re-assignment the profile predicts to dominate it
         const sp = scoreSpec(p.spec, p.rolePrompts, req);
         assert.ok(sp.accuracy >= sx.accuracy + 0.01 - 1e-12, `plugin-${base} ${JSON.stringify(budgets)}: more accurate`);
         assert.ok(sp.fit >= sx.fit - 1e-9, `plugin-${base} ${JSON.stringify(budgets)}: no riskier`);
+        assert.ok(sp.score >= sx.score + 0.01 - 1e-12, `plugin-${base} ${JSON.stringify(budgets)}: more accurate within the budgets`);
       }
     }
   }
