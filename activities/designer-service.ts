@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BenchmarkId, Domain } from '../core/domain';
 import { designMas, type RoleInfo } from '../core/designer/designer';
-import { assignBackbones, pluginImproves } from '../core/designer/plugin';
+import { assignBackbones, noAgentWeaker, pluginImproves } from '../core/designer/plugin';
 import { choosePortfolio, DEFAULT_PORTFOLIO, portfolio, scoreSpec, type PortfolioHyper } from '../core/designer/portfolio';
 import { COT_AGGREGATE, COT_SAMPLE } from '../core/methods/templates';
 import { countTokens } from '../core/tokens';
@@ -219,6 +219,6 @@ export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHype
     const tol = hyper.tieTolerance ?? DEFAULT_PORTFOLIO.tieTolerance;
     const before = scoreSpec(spec, rolePrompts, req);
     const after = scoreSpec(reassigned.spec, rolePrompts, req);
-    return pluginImproves(before, after, tol) ? reassigned.spec : spec;
+    return pluginImproves(before, after, tol) && noAgentWeaker(spec, reassigned.spec, d.profile, ctx.task.domain) ? reassigned.spec : spec;
   };
 }

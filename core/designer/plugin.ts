@@ -4,7 +4,7 @@ import type { Budgets, MasSpec } from '../mas';
 import { countTokens as realTokenCount } from '../tokens';
 import { budgetRefs } from './features';
 import { buildMatchingProblem, type MatchingSolution, type MatchingSolver } from './matching';
-import { predictDifficulty, type PoolProfile, type ProfiledBackbone } from '../profiling/pool-profile';
+import { abilityFor, predictDifficulty, type PoolProfile, type ProfiledBackbone } from '../profiling/pool-profile';
 import {
   predictMas,
   type AgentSlot,
@@ -76,6 +76,27 @@ export function pluginImproves(base: PluginPrediction, reassigned: PluginPredict
     reassigned.fit >= base.fit - 1e-9 &&
     reassigned.accuracy * reassigned.fit >= base.accuracy * base.fit + tolerance
   );
+}
+
+/**
+ * No agent of `reassigned` runs on a backbone less able in the domain than its backbone in `base`.
+ * The MAS's chance to be right grows with every agent's ability in the accuracy surrogate (§0.1) and
+ * in any peer model where a more able agent is more often right (herding included), so with this
+ * the plug-in's accuracy cannot fall whatever the peer model, as long as the abilities rank right;
+ * without it, a gain predicted by trading weaker workers for a stronger decision agent rests on the
+ * surrogate's peer effect, which the simulated pool's herding does not follow.
+ */
+export function noAgentWeaker(base: MasSpec, reassigned: MasSpec, profile: PoolProfile, domain: Domain): boolean {
+  const byId = new Map(profile.backbones.map((b) => [b.id, b]));
+  const theta = (id: string): number => {
+    const b = byId.get(id);
+    return b ? abilityFor(b, domain) : -Infinity;
+  };
+  const old = new Map(base.agents.map((a) => [a.id, a.backbone]));
+  return reassigned.agents.every((a) => {
+    const was = old.get(a.id);
+    return was !== undefined && theta(a.backbone) >= theta(was) - 1e-12;
+  });
 }
 
 export function assignBackbones(req: PluginAssignRequest): PluginAssignResult {

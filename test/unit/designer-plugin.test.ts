@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { createHighsMatchingSolver } from '../../activities/matching-solver';
 import { designerAssigner, type LoadedDesigner } from '../../activities/designer-service';
-import { assignBackbones, pluginImproves } from '../../core/designer/plugin';
-import { profileFromPoolFile } from '../../core/profiling/pool-profile';
+import { assignBackbones, noAgentWeaker, pluginImproves } from '../../core/designer/plugin';
+import { abilityFor, profileFromPoolFile } from '../../core/profiling/pool-profile';
 import { scoreSpec } from '../../core/designer/portfolio';
 import { DEFAULT_HYPER } from '../../core/designer/trained-designer';
 import { planMethod, planningSeedMethod, type MethodContext } from '../../core/methods';
@@ -114,16 +114,29 @@ test('plugin-X: X itself, or a re-assignment the profile predicts to dominate it
     solver: await createHighsMatchingSolver(),
   } as unknown as LoadedDesigner;
   const assigner = designerAssigner(loaded);
-  const questions = [
-    'Tom has 3 boxes of 12 pencils and gives away 7. How many are left?',
-    'A train travels 180 km in 2.5 hours and then 120 km in 1.5 hours. What is its average speed in km/h over the whole trip?',
+  const tasks: Task[] = [
+    { id: 'm1', benchmark: 'gsm8k', domain: 'math', question: 'Tom has 3 boxes of 12 pencils and gives away 7. How many are left?', answer: { kind: 'numeric', value: '29' } },
+    {
+      id: 'm2',
+      benchmark: 'gsm8k',
+      domain: 'math',
+      question: 'A train travels 180 km in 2.5 hours and then 120 km in 1.5 hours. What is its average speed in km/h over the whole trip?',
+      answer: { kind: 'numeric', value: '75' },
+    },
+    {
+      id: 'k1',
+      benchmark: 'mmlu',
+      domain: 'knowledge',
+      question: 'Which gas makes up most of the Earth\'s atmosphere?\nA. Oxygen\nB. Nitrogen\nC. Argon\nD. Carbon dioxide',
+      answer: { kind: 'choice', letter: 'B', options: ['Oxygen', 'Nitrogen', 'Argon', 'Carbon dioxide'] },
+    },
   ];
-  const roles = rolesFor('math', 'gsm8k').map((r) => ({ id: r.id, prompt: r.prompt }));
-  const dec = decisionRole('math', 'gsm8k');
   let swapped = 0;
   let kept = 0;
-  for (const [qi, question] of questions.entries()) {
-    const task: Task = { id: `t${qi}`, benchmark: 'gsm8k', domain: 'math', question, answer: { kind: 'numeric', value: '29' } };
+  for (const task of tasks) {
+    const roles = rolesFor(task.domain, task.benchmark).map((r) => ({ id: r.id, prompt: r.prompt }));
+    const dec = decisionRole(task.domain, task.benchmark);
+    const theta = (id: string): number => abilityFor(loaded.profile.backbones.find((b) => b.id === id)!, task.domain);
     for (const budgets of [{ maxCostUsd: 5e-5 }, { maxCostUsd: 2e-4 }, { maxCostUsd: 1e-3 }, { maxCostUsd: 1e-2 }, { maxLatencyS: 3 }, { maxLatencyS: 10 }, { maxLatencyS: 30 }] as Budgets[]) {
       for (const base of ['gdesigner', 'agentprune', 'agentdropout']) {
         const ctx = (m: string): MethodContext => ({
@@ -137,8 +150,9 @@ test('plugin-X: X itself, or a re-assignment the profile predicts to dominate it
         });
         const x = planMethod(base, ctx(base));
         const p = planMethod(`plugin-${base}`, ctx(`plugin-${base}`));
+        const what = `plugin-${base} ${task.id} ${JSON.stringify(budgets)}`;
         // Planned with X's seed, the plug-in decodes exactly X's topology.
-        assert.deepEqual(topologyOf(p.spec), topologyOf(x.spec), `plugin-${base} keeps ${base}'s topology`);
+        assert.deepEqual(topologyOf(p.spec), topologyOf(x.spec), `${what}: keeps ${base}'s topology`);
         if (JSON.stringify(p.spec) === JSON.stringify(x.spec)) {
           kept++;
           continue;
@@ -146,23 +160,39 @@ test('plugin-X: X itself, or a re-assignment the profile predicts to dominate it
         swapped++;
         const req = {
           profile: loaded.profile,
-          domain: 'math' as const,
+          domain: task.domain,
           budgets,
           difficulty: 0,
-          queryTokens: countTokens(question),
+          queryTokens: countTokens(task.question),
           countTokens,
           peerSway: { min: DEFAULT_HYPER.peerSwayMin, max: DEFAULT_HYPER.peerSwayMax },
         };
         const sx = scoreSpec(x.spec, x.rolePrompts, req);
         const sp = scoreSpec(p.spec, p.rolePrompts, req);
-        assert.ok(sp.accuracy >= sx.accuracy + 0.01 - 1e-12, `plugin-${base} ${JSON.stringify(budgets)}: more accurate`);
-        assert.ok(sp.fit >= sx.fit - 1e-9, `plugin-${base} ${JSON.stringify(budgets)}: no riskier`);
-        assert.ok(sp.score >= sx.score + 0.01 - 1e-12, `plugin-${base} ${JSON.stringify(budgets)}: more accurate within the budgets`);
+        assert.ok(sp.accuracy >= sx.accuracy + 0.01 - 1e-12, `${what}: more accurate`);
+        assert.ok(sp.fit >= sx.fit - 1e-9, `${what}: no riskier`);
+        assert.ok(sp.score >= sx.score + 0.01 - 1e-12, `${what}: more accurate within the budgets`);
+        for (const a of p.spec.agents) {
+          const was = x.spec.agents.find((y) => y.id === a.id)!.backbone;
+          assert.ok(theta(a.backbone) >= theta(was), `${what}: ${a.id} no weaker (${was} -> ${a.backbone})`);
+        }
       }
     }
   }
   // Both branches are exercised: the rule is not "always keep" nor "always swap".
   assert.ok(kept > 0 && swapped > 0, `kept ${kept}, swapped ${swapped}`);
+});
+
+test('no agent weaker: a swap that trades a worker\'s ability for the decision agent\'s is refused', () => {
+  const profile = profileFromPoolFile(smallPool());
+  const ids = profile.backbones.map((b) => b.id).sort((p, q) => abilityFor(profile.backbones.find((b) => b.id === p)!, 'math') - abilityFor(profile.backbones.find((b) => b.id === q)!, 'math'));
+  const weak = ids[0]!;
+  const mid = ids[1]!;
+  const strong = ids[ids.length - 1]!;
+  const on = (w: string, d: string): MasSpec => ({ ...chain, agents: chain.agents.map((a) => ({ ...a, backbone: a.id === 'd' ? d : w })) });
+  assert.ok(noAgentWeaker(on(mid, mid), on(mid, strong), profile, 'math'), 'decision upgraded, workers kept');
+  assert.ok(!noAgentWeaker(on(mid, mid), on(weak, strong), profile, 'math'), 'workers downgraded');
+  assert.ok(noAgentWeaker(on(mid, mid), on(mid, mid), profile, 'math'), 'unchanged');
 });
 
 test('a plug-in plans with its base method\'s seed', () => {
