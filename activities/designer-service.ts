@@ -188,8 +188,9 @@ function cachedCount(text: string): number {
  * Plug-in variants: agentbalance's query-conditioned backbone assignment (the matching MIP) inside
  * another method's topology; the topology itself is left as it is. The re-assignment replaces the
  * method's own backbones only when it is predicted more accurate (by at least the portfolio's tie
- * tolerance) with no more risk of breaking a budget (core/designer/plugin.ts `pluginImproves`): a
- * plug-in that cannot show a gain changes nothing.
+ * tolerance) with no more risk of breaking a budget and no agent on a less able backbone
+ * (core/designer/plugin.ts `pluginImproves`, `noAgentWeaker`): a plug-in that cannot show a gain
+ * changes nothing.
  */
 export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHyper> = {}): (spec: MasSpec, ctx: MethodContext) => MasSpec {
   return (spec, ctx) => {

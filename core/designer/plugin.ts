@@ -81,10 +81,10 @@ export function pluginImproves(base: PluginPrediction, reassigned: PluginPredict
 /**
  * No agent of `reassigned` runs on a backbone less able in the domain than its backbone in `base`.
  * The MAS's chance to be right grows with every agent's ability in the accuracy surrogate (§0.1) and
- * in any peer model where a more able agent is more often right (herding included), so with this
- * the plug-in's accuracy cannot fall whatever the peer model, as long as the abilities rank right;
- * without it, a gain predicted by trading weaker workers for a stronger decision agent rests on the
- * surrogate's peer effect, which the simulated pool's herding does not follow.
+ * in any peer model where a more able agent is more often right, so with this the plug-in's
+ * accuracy cannot fall whatever the peer model, as long as the abilities rank right. Without it, a
+ * gain predicted by trading weaker workers for a stronger decision agent rests on the surrogate's
+ * peer sway, which is weaker than the simulated pool's on hard benchmarks (docs/METHOD.md §2.5).
  */
 export function noAgentWeaker(base: MasSpec, reassigned: MasSpec, profile: PoolProfile, domain: Domain): boolean {
   const byId = new Map(profile.backbones.map((b) => [b.id, b]));
