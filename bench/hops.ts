@@ -205,6 +205,11 @@ async function main(): Promise<void> {
   const realPerHop = real.flatMap((s) => s.runs.map((r) => r.overheadMs / s.depth));
 
   await workers.shutdown();
+  // Both connections, or the process never exits: the Temporal runtime (and its ref'd log
+  // forwarding) stays up while a NativeConnection is open, and startWorkers leaves a connection
+  // it was given to its owner (#17).
+  await client.connection.close();
+  await conn.close();
   await server.stop();
   const loadAfter = fs.readFileSync('/proc/loadavg', 'utf8').trim();
   const round = (xs: number[]) => xs.map((x) => Math.round(x * 10) / 10);
