@@ -28,7 +28,7 @@ import { MAIN_TASK_QUEUE } from '../core/queues';
 import type { RunMasInput } from '../core/mas';
 import { BUILTIN_POOLS } from '../core/pool-file';
 import { rolePrompts, DECISION_ROLE_ID } from '../core/roles';
-import { getBuiltinSample } from '../core/samples';
+import { getBuiltinSample } from '../core/benchmarks/builtin';
 import { startOrReuseDevServer } from '../infra/dev-server';
 import { freePort } from '../infra/net';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../workers/worker';
