@@ -48,6 +48,14 @@ test('a runMas history with simulated calls as local activities (time factor 0, 
   await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
 });
 
+test('a real-time runMas history that hit its deadline (timers fired, a call cancelled) replays deterministically', async () => {
+  const history = historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-deadline-history.json'), 'utf8')) as unknown);
+  const events = history.events ?? [];
+  assert.ok(events.some((e) => e.timerFiredEventAttributes), 'the soft-deadline timer fired');
+  assert.ok(events.some((e) => e.activityTaskCancelRequestedEventAttributes), 'an outstanding call was cancelled');
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
+});
+
 test('a runMas history whose local calls finished in another order than they started replays deterministically', async () => {
   const history = historyFromJSON(
     JSON.parse(readFileSync(path.join(__dirname, '../fixtures/run-mas-out-of-order-history.json'), 'utf8')) as unknown,
