@@ -36,6 +36,20 @@ function quantile(xs: number[], q: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
 }
 
+function windowedGrowth(samples: { done: number; bytes: number }[]): { quarterWindowMedian: number | null; endWindowMedian: number | null; windowGrowthPct: number | null } {
+  const med = (lo: number, hi: number): number | null => {
+    const xs = samples.filter((x) => x.done >= lo && x.done <= hi).map((x) => x.bytes);
+    return xs.length ? quantile(xs, 0.5) : null;
+  };
+  const a = med(0.2, 0.3);
+  const b = med(0.9, 1);
+  return {
+    quarterWindowMedian: a !== null ? Math.round(a / 2 ** 20) : null,
+    endWindowMedian: b !== null ? Math.round(b / 2 ** 20) : null,
+    windowGrowthPct: a && b ? Number(((100 * (b - a)) / a).toFixed(1)) : null,
+  };
+}
+
 function rssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -109,6 +123,8 @@ async function main(): Promise<void> {
       const db0 = dbBytes();
       const handle = await client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [{ campaignId, spec }] });
       let rssQuarter: number | undefined;
+      // RSS every 2 s with the runs done: one sample moves with garbage collection, a window's median less.
+      const rssSamples: { done: number; bytes: number }[] = [];
       let firstDoneAt: number | undefined;
       let doneAtFirst = 0;
       const loads: string[] = [];
@@ -122,6 +138,7 @@ async function main(): Promise<void> {
               doneAtFirst = p.done;
             }
             if (rssQuarter === undefined && p.total > 0 && p.done >= p.total / 4) rssQuarter = workers.reduce((s, c) => s + rssBytes(c.pid!), 0);
+            if (p.total > 0) rssSamples.push({ done: p.done / p.total, bytes: workers.reduce((s, c) => s + rssBytes(c.pid!), 0) });
             if (loads.length < 1000) loads.push(loadavg().split(' ')[0]!);
             process.stderr.write(`\rworkers=${w} ${p.done}/${p.total} runs (${p.failed} failed)   `);
           })
@@ -154,6 +171,8 @@ async function main(): Promise<void> {
           atQuarter: rssQuarter !== undefined ? Math.round(rssQuarter / 2 ** 20) : null,
           atEnd: Math.round(rssEnd / 2 ** 20),
           growthPct: rssQuarter ? Number(((100 * (rssEnd - rssQuarter)) / rssQuarter).toFixed(1)) : null,
+          // Medians of the samples between 20 % and 30 % of the runs and over the last 10 %.
+          ...windowedGrowth(rssSamples),
         },
         serverDbBytesPerRun: Math.round((db1 - db0) / Math.max(1, summary.done)),
         loadavg1mDuring: { min: Math.min(...loads.map(Number)), max: Math.max(...loads.map(Number)) },
@@ -180,9 +199,9 @@ async function main(): Promise<void> {
     results,
   };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results', 'scale.json'), `${JSON.stringify(out, null, 2)}\n`);
+  fs.writeFileSync(path.join(__dirname, 'results', process.env.SCALE_OUT ?? 'scale.json'), `${JSON.stringify(out, null, 2)}\n`);
   fs.rmSync(STATE, { recursive: true, force: true });
-  console.log(`bench/results/scale.json written`);
+  console.log(`bench/results/${process.env.SCALE_OUT ?? 'scale.json'} written`);
 }
 
 main().catch((err: unknown) => {

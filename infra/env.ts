@@ -26,6 +26,12 @@ const ProductEnvSchema = z.object({
   AGENTBALANCE_DEBUG: z.string().optional(),
   /** History retention of the local dev server's namespace. */
   AGENTBALANCE_DEV_RETENTION: z.string().optional(),
+  /**
+   * A workflow bundle built beforehand (a file with `bundleWorkflowCode`'s code): workers load it
+   * instead of bundling (seconds each). It must come from this very code; the test command builds
+   * one per run.
+   */
+  AGENTBALANCE_WORKFLOW_BUNDLE: z.string().optional(),
   /** Where the local model server's engine is installed. */
   AGENTBALANCE_ENGINE_DIR: z.string().optional(),
   /** An external Temporal service instead of the local dev server. */

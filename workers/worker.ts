@@ -1,4 +1,6 @@
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { productEnv } from '../infra/env';
 import { MAIN_TASK_QUEUE, llmTaskQueue } from '../core/queues';
 import type { WorkerConfig } from './config';
 import { countTokens } from '../core/tokens';
@@ -11,10 +13,15 @@ import { createDesignerJobActivities } from '../activities/designer-jobs';
 // In a module of its own so the CLI can check flags against the defaults without loading the SDK.
 export { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './config';
 
-let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let cachedBundle: Promise<WorkflowBundle> | undefined;
 
-/** Bundles workflow code once per process (webpack; a few seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+/**
+ * Bundles workflow code once per process (webpack; a few seconds), or loads the bundle named by
+ * AGENTBALANCE_WORKFLOW_BUNDLE (built once by the test command for its ~20 worker processes).
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  const prebuilt = productEnv().AGENTBALANCE_WORKFLOW_BUNDLE;
+  if (prebuilt) cachedBundle ??= readFile(prebuilt, 'utf8').then((code) => ({ code }));
   cachedBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} },

@@ -5,11 +5,12 @@
 // (test/support/temporal.ts). Starting one server instead of one per file saves a start per file;
 // tests that stop or kill their server (server-restart, state-isolation) still start their own.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startOrReuseDevServer, type DevServer } from '../../infra/dev-server';
 import { freePort } from '../../infra/net';
+import { workflowBundle } from '../../workers/worker';
 
 async function main(command: string[]): Promise<number> {
   if (command.length === 0) throw new Error('usage: shared-temporal.ts COMMAND [ARGS...]');
@@ -20,7 +21,10 @@ async function main(command: string[]): Promise<number> {
     process.env.AGENTBALANCE_STATE_DIR = state;
     // Never the default port: other checkouts run their tests on this machine at the same time.
     server = await startOrReuseDevServer({ port: await freePort(), uiPort: await freePort(), log: (m) => process.stderr.write(`${m}\n`) });
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_TEST_ADDRESS: server.address };
+    // One workflow bundle for every worker of the run instead of one webpack build per process.
+    const bundlePath = path.join(state, 'workflow-bundle.js');
+    writeFileSync(bundlePath, (await workflowBundle()).code);
+    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_TEST_ADDRESS: server.address, AGENTBALANCE_WORKFLOW_BUNDLE: bundlePath };
     delete env.TEMPORAL_TEST_NAMESPACE;
     if (callerState === undefined) delete env.AGENTBALANCE_STATE_DIR;
     else env.AGENTBALANCE_STATE_DIR = callerState;
