@@ -8,7 +8,8 @@ import { createCallAgentActivities } from '../activities/call-agent';
 import { createGradingActivities } from '../activities/grading';
 import { createCampaignActivities } from '../activities/campaign';
 import { createObserveActivities, initWorkerSeries } from '../activities/observe';
-import { createDesignerJobActivities } from '../activities/designer-jobs';
+import { createProfilingJobActivities } from '../activities/profiling-jobs';
+import { createDesignJobActivities } from '../activities/design-jobs';
 
 // In a module of its own so the CLI can check flags against the defaults without loading the SDK.
 export { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './config';
@@ -65,7 +66,8 @@ export function mainActivities(overrides: ActivityOverrides = {}) {
     ...createCampaignActivities(),
     // Local activities of runMas that book the product metrics (activities/metrics.ts).
     ...createObserveActivities(),
-    ...createDesignerJobActivities(),
+    ...createProfilingJobActivities(),
+    ...createDesignJobActivities(),
     ...(overrides.gradeAnswer ? { gradeAnswer: overrides.gradeAnswer } : {}),
     ...(overrides.planRun ? { planRun: overrides.planRun } : {}),
     ...(overrides.recordRun ? { recordRun: overrides.recordRun } : {}),

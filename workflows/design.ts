@@ -1,12 +1,13 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { createDesignerJobActivities, DesignerJobArgs } from '../activities/designer-jobs';
+import type { createDesignJobActivities } from '../activities/design-jobs';
+import type { DesignerJobArgs } from '../activities/profiling-jobs';
 import { MAIN_TASK_QUEUE } from '../core/queues';
 
 /** The activity contract: only what the worker registers (workers/worker.ts). */
-type DesignerJobActivities = ReturnType<typeof createDesignerJobActivities>;
+type DesignJobActivities = ReturnType<typeof createDesignJobActivities>;
 
 /** A short heartbeat timeout: the SDK sends heartbeats every 0.8 of it, which paces the CLI's progress bar. */
-const training = proxyActivities<DesignerJobActivities>({
+const training = proxyActivities<DesignJobActivities>({
   taskQueue: MAIN_TASK_QUEUE,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '5 seconds',
@@ -14,6 +15,6 @@ const training = proxyActivities<DesignerJobActivities>({
 });
 
 /** Trains the designer (REINFORCE with the Lagrangian reward) as one heartbeating activity. */
-export async function designPool(args: DesignerJobArgs): Promise<Awaited<ReturnType<DesignerJobActivities['trainDesignerJob']>>> {
+export async function designPool(args: DesignerJobArgs): Promise<Awaited<ReturnType<DesignJobActivities['trainDesignerJob']>>> {
   return training.trainDesignerJob(args);
 }

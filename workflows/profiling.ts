@@ -13,14 +13,14 @@ import {
   ParentClosePolicy,
 } from '@temporalio/workflow';
 import { runMas } from './run-mas';
-import type { createDesignerJobActivities, DesignerJobArgs, ProfileJobArgs, ProfileObservationLite, ProfilePlan } from '../activities/designer-jobs';
+import type { createProfilingJobActivities, DesignerJobArgs, ProfileJobArgs, ProfileObservationLite, ProfilePlan } from '../activities/profiling-jobs';
 import { MAIN_TASK_QUEUE } from '../core/queues';
 import type { RunMasResult } from '../core/mas';
 
 /** The activity contract: only what the worker registers (workers/worker.ts). */
-type DesignerJobActivities = ReturnType<typeof createDesignerJobActivities>;
+type ProfilingJobActivities = ReturnType<typeof createProfilingJobActivities>;
 
-const acts = proxyActivities<DesignerJobActivities>({
+const acts = proxyActivities<ProfilingJobActivities>({
   taskQueue: MAIN_TASK_QUEUE,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
@@ -35,7 +35,7 @@ export interface ProfilingProgress {
 }
 const profilingProgressQuery = defineQuery<ProfilingProgress>('progress');
 
-const local = proxyLocalActivities<DesignerJobActivities>({
+const local = proxyLocalActivities<ProfilingJobActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5 },
 });
@@ -57,7 +57,7 @@ interface ProfilePoolArgs extends ProfileJobArgs {
  * children, and the fit reads the observations from the results store. A rerun under the same
  * (deterministic) workflow id skips every call already stored.
  */
-async function profileByKeys(args: ProfilePoolArgs): Promise<Awaited<ReturnType<DesignerJobActivities['fitStoredProfile']>>> {
+async function profileByKeys(args: ProfilePoolArgs): Promise<Awaited<ReturnType<ProfilingJobActivities['fitStoredProfile']>>> {
   patched(PROFILE_KEYS_PATCH);
   const plan = args.carried?.plan ?? (await acts.planProfilingKeys(args));
   const progress: ProfilingProgress = { done: args.carried?.done ?? plan.alreadyDone, total: plan.total, failed: args.carried?.failed ?? 0 };
@@ -129,7 +129,7 @@ export async function profileCall(args: { job: ProfileJobArgs; index: number }):
  */
 export async function profilePool(
   args: (DesignerJobArgs & { concurrency?: number }) | ProfilePoolArgs,
-): Promise<Awaited<ReturnType<DesignerJobActivities['fitAndSaveProfile']>>> {
+): Promise<Awaited<ReturnType<ProfilingJobActivities['fitAndSaveProfile']>>> {
   if ('profileId' in args && args.profileId) {
     try {
       return await profileByKeys(args);

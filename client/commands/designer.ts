@@ -6,7 +6,7 @@ import { DEFAULT_POOL } from '../../core/pool-file';
 import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { loadBenchmark, loadSplits } from '../../activities/datasets';
 import { loadPool } from '../../activities/pool-loader';
-import type { DesignerJobArgs, fitStoredProfile, ProfileJobArgs } from '../../activities/designer-jobs';
+import type { DesignerJobArgs, fitStoredProfile, ProfileJobArgs } from '../../activities/profiling-jobs';
 import { DEFAULT_PROFILE_CONCURRENCY } from '../../core/pool';
 import type { ProfilingProgress } from '../../workflows/profiling';
 import { createHash } from 'node:crypto';

@@ -10,7 +10,8 @@ import test from 'node:test';
 import { mainActivities } from '../../workers/worker';
 import { agentbalanceActivities } from '../../workers/temporal-plugin';
 import type { createCampaignActivities } from '../../activities/campaign';
-import type { createDesignerJobActivities } from '../../activities/designer-jobs';
+import type { createProfilingJobActivities } from '../../activities/profiling-jobs';
+import type { createDesignJobActivities } from '../../activities/design-jobs';
 import type { createCallAgentActivities } from '../../activities/call-agent';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -87,7 +88,9 @@ test('overrides replace an activity under the same name', async () => {
 // Type-level: a proxy typed with a factory's return type offers no helper of the module (tsc checks
 // these lines in `npm run typecheck`; each directive fails the build if the name became an activity).
 type CampaignActs = ReturnType<typeof createCampaignActivities>;
-type DesignerActs = ReturnType<typeof createDesignerJobActivities>;
+type DesignerActs = ReturnType<typeof createProfilingJobActivities>;
+// The design workflow's activities hold only the training job.
+export const _designActivities: (keyof ReturnType<typeof createDesignJobActivities>)[] = ['trainDesignerJob'];
 type CallAgentActs = ReturnType<typeof createCallAgentActivities>;
 // @ts-expect-error leanBackbone is a helper, not an activity
 export const _notCampaignActivity: keyof CampaignActs = 'leanBackbone';

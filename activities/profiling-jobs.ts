@@ -1,12 +1,11 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
 import type { BenchmarkId } from '../core/domain';
 import type { RunMasInput } from '../core/mas';
 import { DECISION_ROLE_ID, decisionRole } from '../core/roles';
 import { loadSplits } from './datasets';
-import { ensureDesigner, profileFile } from './designer-service';
+import { profileFile } from './designer-service';
 import { loadPool } from './pool-loader';
 import { resultsStore } from './campaign';
 import type { Task } from '../core/task';
@@ -27,7 +26,7 @@ export interface DesignerJobArgs {
   skipBadRecords?: boolean;
 }
 
-const loadOpts = (args: DesignerJobArgs) => ({ skipBad: args.skipBadRecords ?? false });
+export const loadOpts = (args: DesignerJobArgs) => ({ skipBad: args.skipBadRecords ?? false });
 
 /** One backbone alone on one query, as the decision agent: what profiling observes. */
 function profileCallInput(b: Backbone, task: Task, seed: string): RunMasInput {
@@ -197,26 +196,8 @@ async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObservationL
   return { file, report, profileHash: fitted.profileHash };
 }
 
-/** Trains (or loads) the designer for (pool, benchmark), heartbeating with the step. */
-async function trainDesignerJob(args: DesignerJobArgs): Promise<{ file: string; profileHash: string; steps: number; finalReward: number | null }> {
-  const pool = loadPool(args.pool);
-  const { train } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
-  const loaded = await ensureDesigner({
-    pool,
-    benchmark: args.benchmark,
-    trainTasks: train,
-    seed: args.seed,
-    retrain: true,
-    ...(args.steps ? { options: { steps: args.steps } } : {}),
-    onProgress: (step, steps) => Context.current().heartbeat({ step, steps }),
-  });
-  const curve = loaded.designer.curve;
-  const last = curve.at(-1) as { reward?: number } | undefined;
-  return { file: loaded.file, profileHash: loaded.profile.profileHash, steps: curve.length, finalReward: last?.reward ?? null };
-}
-
-/** The profiling and design workflows' activities (observations in the process's results store). */
-export function createDesignerJobActivities() {
+/** The profiling workflows' activities (observations in the process's results store). */
+export function createProfilingJobActivities() {
   return {
     planProfiling,
     planProfilingKeys,
@@ -225,6 +206,5 @@ export function createDesignerJobActivities() {
     recordProfileCall,
     fitStoredProfile,
     fitAndSaveProfile,
-    trainDesignerJob,
   };
 }
