@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { Registry } from 'prom-client';
 import { createGenAiInstruments, genAiSemconvFrom, type GenAiSemconv } from '../../activities/metrics';
+import { PROJECT_ROOT } from '../../infra/paths';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = PROJECT_ROOT;
 
 test('OTEL_SEMCONV_STABILITY_OPT_IN picks the GenAI metric names; other values in the list are ignored', () => {
   assert.equal(genAiSemconvFrom(undefined), 'v1.41');

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import test from 'node:test';
 import { ESLint } from 'eslint';
+import { PROJECT_ROOT } from '../../infra/paths';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = PROJECT_ROOT;
 const eslint = new ESLint({ cwd: ROOT });
 
 /** Rule ids ESLint reports for `code` as if it were the file `file` (relative to the repo root). */

@@ -4,8 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { PROJECT_ROOT } from '../../infra/paths';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = PROJECT_ROOT;
 const CONFIG = path.join(ROOT, 'infra/prometheus/prometheus.yml');
 const RULES = path.join(ROOT, 'infra/prometheus/alerts.yml');
 const RULE_TESTS = path.join(ROOT, 'infra/prometheus/alerts.test.yml');
