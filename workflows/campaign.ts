@@ -209,13 +209,8 @@ async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
       });
     } catch (err) {
       // The whole child failed (a termination, a timeout): every run it did not store is failed.
-      outcomes = runKeyIds.map((runKeyId) => ({
-        runKeyId,
-        correct: false,
-        costUsd: 0,
-        failed: true,
-        error: describeRunFailure(err),
-      }));
+      const error = describeRunFailure(err);
+      outcomes = runKeyIds.map((runKeyId) => ({ runKeyId, correct: false, costUsd: 0, failed: true, error }));
     }
     for (const o of outcomes) {
       if (!o.error) {
@@ -237,7 +232,7 @@ async function campaignBody(args: CampaignArgs): Promise<CampaignSummary> {
   for (;;) {
     if (p.cancelled || fault) break;
     // Whole children's worth of runs at a time (a remainder would make a short child).
-    const batch = await acts.nextPendingRuns(campaignId, cursor, runsPerChild > 1 ? runsPerChild * Math.ceil(BATCH / runsPerChild) : BATCH);
+    const batch = await acts.nextPendingRuns(campaignId, cursor, runsPerChild * Math.ceil(BATCH / runsPerChild));
     if (batch.length === 0) break;
     for (let i = 0; i < batch.length; i += runsPerChild) {
       const items = batch.slice(i, i + runsPerChild);

@@ -87,7 +87,7 @@ export const CampaignSpecSchema = z
     costBudgets: BudgetGridSchema.default([]),
     /** Per-query latency budgets in seconds (cost unlimited on this axis). */
     latencyBudgets: BudgetGridSchema.default([]),
-    /** Child workflows in flight at once (one run each, or one batch of runs: `runsPerChild`). */
+    /** Runs in flight at once (a child running a batch of `runsPerChild` runs holds one slot per run). */
     concurrency: z.number().int().positive().max(1024).default(4),
     /**
      * Runs per child workflow, run one after another (default: 16 when runs do not wait in real
@@ -224,8 +224,8 @@ export const UNKNOWN_CAMPAIGN_TYPE = 'UnknownCampaign';
  * (its start, first and last workflow tasks, visibility records, three events in the parent) once
  * per batch. A batch runs its runs one after another, so it only suits runs that do not wait in
  * real time (the simulated pool at time factor 0: milliseconds of CPU each); runs that wait (real
- * providers, a time factor above 0) keep one child each. A child then holds one slot of the
- * campaign's concurrency, and 16 runs bound its history (about 200 events).
+ * providers, a time factor above 0) keep one child each. A batch holds one slot of the campaign's
+ * concurrency per run in it until it ends, and 16 runs bound its history (about 200 events).
  */
 export function runsPerChild(spec: Pick<CampaignSpec, 'runsPerChild'>, waitsInRealTime: boolean): number {
   return spec.runsPerChild ?? (waitsInRealTime ? 1 : RUNS_PER_BATCH);
