@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/long-campaign.ts            # LONG_LIMIT=500 LONG_WORKERS=2
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 import Database from 'better-sqlite3';
 import { startOrReuseDevServer } from '../infra/dev-server';
 import { PROJECT_ROOT } from '../infra/paths';
+import { devServerDbBytes, rssBytes, timeReport } from './measure';
 
 const CLI = path.join(PROJECT_ROOT, 'bin/agentbalance.cjs');
 const LIMIT = Number(process.env.LONG_LIMIT ?? 500);
@@ -28,14 +29,6 @@ const COST = '0.00005,0.0002,0.001,0.003,0.01';
 const LATENCY = '1,3,10,30';
 
 const loadavg = (): string => fs.readFileSync('/proc/loadavg', 'utf8').trim();
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-function dbBytes(): number {
-  return ['temporal.sqlite', 'temporal.sqlite-wal'].reduce((s, f) => s + (fs.existsSync(path.join(STATE, f)) ? fs.statSync(path.join(STATE, f)).size : 0), 0);
-}
-
 async function main(): Promise<void> {
   const server = await startOrReuseDevServer({ log: () => undefined });
   const env = { ...process.env, AGENTBALANCE_STATE_DIR: STATE, TEMPORAL_ADDRESS: server.address };
@@ -47,7 +40,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sampler = setInterval(() => {
     loads.push(Number(loadavg().split(' ')[0]));
-    rss.push({ atS: Math.round((performance.now() - t0) / 1000), workersMiB: workers.map((w) => rssMiB(w.pid!)) });
+    rss.push({ atS: Math.round((performance.now() - t0) / 1000), workersMiB: workers.map((w) => Math.round(rssBytes(w.pid!) / 2 ** 20)) });
   }, 30_000);
   const args = ['campaign', '--benchmark', 'gsm8k', '--limit', String(LIMIT), '--methods', METHODS, '--cost-budgets', COST, '--latency-budgets', LATENCY, '--concurrency', '64', '--seed', 'long', '--json'];
   const started = { at: new Date().toISOString(), loadavg: loadavg() };
@@ -68,17 +61,10 @@ async function main(): Promise<void> {
     .prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT run_key_id) AS keys, SUM(error_class IS NOT NULL) AS failed, SUM(correct = 1) AS correct FROM ab_runs WHERE campaign_id = ?')
     .get(summary.campaignId) as { n: number; keys: number; failed: number; correct: number };
   db.close();
-  const serverDb = dbBytes();
+  const serverDb = devServerDbBytes(STATE);
   await server.stop();
 
-  // The report in a process of its own, as a user reruns it; /usr/bin/time gives its peak RSS.
-  const r0 = performance.now();
-  const report = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'report', summary.campaignId], {
-    env: { ...process.env, AGENTBALANCE_STATE_DIR: STATE },
-    encoding: 'utf8',
-  });
-  const reportS = (performance.now() - r0) / 1000;
-  if (report.status !== 0) throw new Error(`report failed: ${report.stderr.slice(-400)}`);
+  const report = timeReport(STATE, summary.campaignId);
   const result = {
     note: 'Simulated pool (sim-14), time factor 0: SIMULATED results, not real LLM results. The machine (2 cores) is shared; read the load figures.',
     command: `agentbalance ${args.join(' ')}`,
@@ -92,7 +78,7 @@ async function main(): Promise<void> {
     runsPerSecond: Number((row.n / wallS).toFixed(1)),
     serverDbBytesPerRun: Math.round(serverDb / row.n),
     workerRssMiB: rss.filter((_, i) => i % 10 === 0 || i === rss.length - 1),
-    report: { seconds: Number(reportS.toFixed(1)), peakRssMiB: Math.round(Number(report.stderr.trim().split('\n').at(-1)) / 1024) },
+    report,
   };
   console.log(JSON.stringify(result, null, 2));
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });

@@ -6,7 +6,7 @@
  *
  *   REPORT_RUNS=100000 node --import tsx bench/report-scale.ts
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { openResultsStore, type RunRow } from '../activities/results-store';
 import { CampaignSpecSchema } from '../core/campaign/spec';
 import { rngFor } from '../core/random';
 import { PROJECT_ROOT } from '../infra/paths';
+import { timeReport } from './measure';
 
 const RUNS = Number(process.env.REPORT_RUNS ?? 100_000);
 const METHODS = Array.from({ length: 22 }, (_, i) => `single:m${i}`);
@@ -82,15 +83,7 @@ async function main(): Promise<void> {
   await store.close();
   const fillS = (performance.now() - t0) / 1000;
   const dbBytes = fs.statSync(path.join(STATE, 'results.sqlite')).size;
-  // The report in a process of its own, as a user runs it; /usr/bin/time gives its peak RSS.
-  const t1 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(PROJECT_ROOT, 'bin/agentbalance.cjs'), 'report', campaignId], {
-    env: { ...process.env, AGENTBALANCE_STATE_DIR: STATE },
-    encoding: 'utf8',
-  });
-  const reportS = (performance.now() - t1) / 1000;
-  if (r.status !== 0) throw new Error(`report failed: ${r.stderr.slice(-500)}`);
-  const peakRssMiB = Math.round(Number(r.stderr.trim().split('\n').at(-1)) / 1024);
+  const { seconds: reportS, peakRssMiB } = timeReport(STATE, campaignId);
   const out = {
     note: 'Synthetic campaign (seeded outcomes, no model calls): measures the report alone. The machine (2 cores) is shared; read the load.',
     loadavg: fs.readFileSync('/proc/loadavg', 'utf8').trim(),
@@ -100,7 +93,7 @@ async function main(): Promise<void> {
     budgets: COST.length + LATENCY.length,
     fillS: Number(fillS.toFixed(1)),
     storeBytesPerRun: Math.round(dbBytes / n),
-    reportS: Number(reportS.toFixed(1)),
+    reportS,
     reportPeakRssMiB: peakRssMiB,
     codeVersion: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim(),
   };

@@ -23,6 +23,7 @@ import { startOrReuseDevServer } from '../infra/dev-server';
 import { DEFAULT_DATASETS_DIR } from '../activities/datasets';
 import type { CampaignProgress, CampaignSummary } from '../workflows/campaign';
 import { PROJECT_ROOT } from '../infra/paths';
+import { devServerDbBytes, rssBytes } from './measure';
 
 const RUNS = Number(process.env.SCALE_RUNS ?? 20_000);
 const WORKERS = (process.env.SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
@@ -48,25 +49,6 @@ function windowedGrowth(samples: { done: number; bytes: number }[]): { quarterWi
     endWindowMedian: b !== null ? Math.round(b / 2 ** 20) : null,
     windowGrowthPct: a && b ? Number(((100 * (b - a)) / a).toFixed(1)) : null,
   };
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function dbBytes(): number {
-  return ['temporal.sqlite', 'temporal.sqlite-wal'].reduce((s, f) => {
-    try {
-      return s + fs.statSync(path.join(STATE, f)).size;
-    } catch {
-      return s;
-    }
-  }, 0);
 }
 
 function loadavg(): string {
@@ -120,7 +102,7 @@ async function main(): Promise<void> {
         seed: `scale-${w}`,
       });
       const campaignId = `scale-${w}-${Date.now().toString(36)}`;
-      const db0 = dbBytes();
+      const db0 = devServerDbBytes(STATE);
       const handle = await client.workflow.start('campaign', { taskQueue: MAIN_TASK_QUEUE, workflowId: campaignId, args: [{ campaignId, spec }] });
       let rssQuarter: number | undefined;
       // RSS every 2 s with the runs done: one sample moves with garbage collection, a window's median less.
@@ -156,7 +138,7 @@ async function main(): Promise<void> {
         overheads.push((e.closeTime.getTime() - e.startTime.getTime()) / 1000 / runs);
         if (overheads.length >= 3000) break;
       }
-      const db1 = dbBytes();
+      const db1 = devServerDbBytes(STATE);
       const steadyS = firstDoneAt !== undefined ? (performance.now() - firstDoneAt) / 1000 : wallS;
       const row = {
         workers: w,
