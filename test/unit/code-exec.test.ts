@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadBenchmark } from '../../activities/datasets';
-import { gradeAnswer, runCodeTests, runPythonSandboxed, sandboxInfo } from '../../activities/grading';
+import { createGradingActivities, gradeAnswer, runCodeTests, runPythonSandboxed, sandboxInfo } from '../../activities/grading';
 import { getBuiltinSample } from '../../core/benchmarks/builtin';
 import type { Task } from '../../core/task';
 
@@ -167,5 +167,36 @@ describe('sandboxed code execution', () => {
     const code = getBuiltinSample('sample-code')[0] as Task;
     const g = await gradeAnswer(code, '   ');
     assert.deepEqual(g, { correct: false, extracted: null, detail: 'no code in the answer' });
+  });
+
+  it('the grading activity runs each distinct program once, and never keeps a timeout', async () => {
+    const task = getBuiltinSample('sample-code')[0] as Task;
+    if (task.answer.kind !== 'code') throw new Error('sample-code holds code tasks');
+    const ran: string[] = [];
+    let timeoutNext = false;
+    const { gradeAnswer: grade } = createGradingActivities({
+      runTests: async (key, code, options) => {
+        ran.push(code);
+        if (timeoutNext) {
+          timeoutNext = false;
+          return { status: 'timeout', passed: false, exitCode: null, signal: 'SIGKILL', durationMs: 10, stdoutTail: '', stderrTail: '', outputBytes: 0 };
+        }
+        return runCodeTests(key, code, options);
+      },
+    });
+    const right = `\`\`\`python\n${task.answer.canonical}\n\`\`\``;
+    const wrong = `\`\`\`python\ndef ${task.answer.entryPoint}(*a, **k):\n    return 0\n\`\`\``;
+    const first = await Promise.all([grade(task, right), grade(task, right)]);
+    assert.deepEqual(first.map((g) => g.correct), [true, true]);
+    assert.equal((await grade(task, right)).correct, true);
+    assert.equal(ran.length, 1, 'one Python run for three gradings of one program');
+    assert.equal((await grade(task, wrong)).correct, false);
+    assert.equal((await grade(task, wrong)).correct, false);
+    assert.equal(ran.length, 2, 'a failing program is kept too');
+    timeoutNext = true;
+    const other = `\`\`\`python\n${task.answer.canonical}\n# another program\n\`\`\``;
+    assert.match((await grade(task, other)).detail ?? '', /timed out/);
+    assert.equal((await grade(task, other)).correct, true, 'a timeout is graded again, not remembered');
+    assert.equal(ran.length, 4);
   });
 });
