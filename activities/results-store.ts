@@ -83,6 +83,8 @@ export interface ResultsStore {
   completedRunKeys(campaignId: string, among?: readonly string[]): Promise<Set<string>>;
   /** Counts and sums computed by the database (no rows loaded). */
   campaignTotals(campaignId: string): Promise<CampaignTotals>;
+  /** Forgets a campaign's stored runs of these methods (so the campaign runs them again); returns how many. */
+  deleteRuns(campaignId: string, methods: readonly string[]): Promise<number>;
   saveCampaign(meta: CampaignMeta): Promise<void>;
   getCampaign(id: string): Promise<CampaignMeta | undefined>;
   upsertProfileObservation(profileId: string, obs: ProfileObservationRow): Promise<void>;
@@ -399,6 +401,13 @@ class SqliteResultsStore implements ResultsStore {
   campaignTotals(campaignId: string): Promise<CampaignTotals> {
     return this.run(() => totalsFrom(this.db.prepare(toSqlite(TOTALS_SQL)).get(campaignId) as Record<string, unknown>));
   }
+  deleteRuns(campaignId: string, methods: readonly string[]): Promise<number> {
+    return this.run(() => {
+      const st = this.db.prepare('DELETE FROM ab_runs WHERE campaign_id = ? AND method = ?');
+      return this.db.transaction(() => methods.reduce((n, m) => n + st.run(campaignId, m).changes, 0))();
+    });
+  }
+
 
   saveCampaign(meta: CampaignMeta): Promise<void> {
     return this.run(() => void this.db.prepare(toSqlite(UPSERT_CAMPAIGN_SQL)).run(campaignParams(meta, new Date().toISOString())));
@@ -573,6 +582,12 @@ class PostgresResultsStore implements ResultsStore {
   async campaignTotals(campaignId: string): Promise<CampaignTotals> {
     return totalsFrom((await this.rows(TOTALS_SQL, [campaignId]))[0] ?? {});
   }
+  async deleteRuns(campaignId: string, methods: readonly string[]): Promise<number> {
+    if (this.closed) throw new Error('results store is closed');
+    const res = await this.pool.query('DELETE FROM ab_runs WHERE campaign_id = $1 AND method = ANY($2::text[])', [campaignId, [...methods]]);
+    return res.rowCount ?? 0;
+  }
+
 
   async saveCampaign(meta: CampaignMeta): Promise<void> {
     await this.rows(UPSERT_CAMPAIGN_SQL, campaignParams(meta, new Date().toISOString()));

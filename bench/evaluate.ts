@@ -13,6 +13,7 @@
  * Hyper-parameters are the product's defaults for every benchmark; the designer trains on each
  * benchmark's train split only, and queries come from the test split.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,14 @@ export const DEFAULT_COST_BUDGETS = [0.00005, 0.0002, 0.001, 0.003, 0.01];
 export const DEFAULT_LATENCY_BUDGETS = [1, 3, 10, 30];
 /** Paired 95 % lower bound of agentbalance − best baseline that counts as "at least as good". */
 export const TARGET_LOWER_BOUND = -0.01;
+
+function gitHead(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 function datasetsRoot(given?: string): string | undefined {
   for (const p of [given, process.env.AGENTBALANCE_DATASETS, path.resolve(PROJECT_ROOT, '../shared/datasets'), path.resolve(PROJECT_ROOT, '../../shared/datasets')]) {
@@ -202,6 +211,7 @@ async function main(): Promise<void> {
     .option('--pool <name>', 'pool', 'sim-14')
     .option('--data-root <dir>', 'folder holding <benchmark>/ datasets (default ../shared/datasets)')
     .option('--out <dir>', 'output folder', path.join(PROJECT_ROOT, 'bench/results/evaluation'))
+    .option('--rerun-methods <list>', 'forget these methods\' stored runs in each benchmark\'s campaign and run them again (after changing their code); the other methods\' runs are kept')
     .parse()
     .opts<Record<string, string>>();
   const root = datasetsRoot(o.dataRoot);
@@ -221,10 +231,11 @@ async function main(): Promise<void> {
       .map(([k, v]) => [k!, v!]),
   );
   const results: BenchmarkResult[] = [];
+  const campaignCodeVersions = new Set<string>();
   for (const benchmark of o.benchmarks!.split(',').map((s) => s.trim()).filter(Boolean)) {
     const t0 = Date.now();
     process.stderr.write(`evaluate: ${benchmark}…\n`);
-    const { spec } = campaignSpecFrom({
+    const { spec, rerunMethods } = campaignSpecFrom({
       benchmark,
       data: path.join(root, benchmark),
       limit: limits.get(benchmark) ?? o.limit,
@@ -235,15 +246,17 @@ async function main(): Promise<void> {
       concurrency: o.concurrency,
       seed: '0',
       timeFactor: '0',
+      ...(o.rerunMethods ? { rerunMethods: o.rerunMethods } : {}),
       json: true,
     });
-    const summary = await runCampaign(spec, { json: true });
+    const summary = await runCampaign(spec, { json: true, rerunMethods });
     const report = JSON.parse(readFileSync(summary.reportFiles.json, 'utf8')) as Report;
     const dir = path.join(outDir, benchmark);
     mkdirSync(dir, { recursive: true });
     for (const f of [summary.reportFiles.markdown, summary.reportFiles.json, ...summary.reportFiles.charts])
       copyFileSync(f, path.join(dir, path.basename(f)));
     results.push(summarise(benchmark, report, (Date.now() - t0) / 1000));
+    campaignCodeVersions.add(report.meta.codeVersion);
     writeFileSync(path.join(outDir, 'evaluation.json'), JSON.stringify({ simulated: results.some((r) => r.simulated), results }, null, 2));
   }
   const info: Record<string, string> = {
@@ -255,6 +268,9 @@ async function main(): Promise<void> {
     'Wall time': `${((Date.now() - started) / 60000).toFixed(1)} min on ${os.cpus().length} CPU cores; load average ${load0.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end (the machine is shared)`,
     'Common random numbers': 'yes: a call\'s outcome depends on (seed, backbone, query, prompt, sample index) only',
     'Command': `npm run evaluate -- ${process.argv.slice(2).join(' ')}`.trim(),
+    'Code version': o.rerunMethods
+      ? `${gitHead()} for the re-run methods (${o.rerunMethods}); the other methods' runs are kept from the campaigns' first run at ${[...campaignCodeVersions].join(', ')}`
+      : gitHead(),
   };
   const charts = [...(await summaryChart(results, 'cost', outDir)), ...(await summaryChart(results, 'latency', outDir))];
   writeFileSync(path.join(outDir, 'evaluation.md'), markdown(results, info) + (charts.length ? `\n![cost](summary-cost.png)\n![latency](summary-latency.png)\n` : ''));

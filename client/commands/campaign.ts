@@ -30,22 +30,34 @@ const CampaignOptionsSchema = z.object({
   inject429: rate().default(0),
   inject5xx: rate().default(0),
   skipBadRecords: z.boolean().default(false),
+  rerunMethods: z.string().optional(),
   json: z.boolean().default(false),
 });
 
 /** Builds and validates a campaign spec from CLI-shaped options (shared with `demo`). */
-export function campaignSpecFrom(raw: Record<string, unknown>): { spec: CampaignSpec; json: boolean } {
+export function campaignSpecFrom(raw: Record<string, unknown>): { spec: CampaignSpec; json: boolean; rerunMethods: string[] } {
   const v = parseFlags(CampaignOptionsSchema, raw);
   if (v.costBudgets.length === 0 && v.latencyBudgets.length === 0) {
     throw new UserError('--cost-budgets or --latency-budgets: give at least one budget (a comma-separated list)');
   }
   const methods = v.methods.split(',').map((m) => m.trim()).filter(Boolean);
   const pool = loadPool(v.pool);
+  let resolved: string[];
   try {
     // Checked against the pool here so an unknown method is named with the valid ones listed.
-    parseMethodList(methods, pool.backbones);
+    resolved = parseMethodList(methods, pool.backbones);
   } catch (e) {
     throw new UserError(`--methods: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let rerunMethods: string[] = [];
+  if (v.rerunMethods !== undefined) {
+    try {
+      rerunMethods = parseMethodList(v.rerunMethods, pool.backbones);
+    } catch (e) {
+      throw new UserError(`--rerun-methods: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const outside = rerunMethods.filter((m) => !resolved.includes(m));
+    if (outside.length > 0) throw new UserError(`--rerun-methods: ${outside.join(', ')} not among --methods (${resolved.join(', ')})`);
   }
   if ((v.inject429 > 0 || v.inject5xx > 0) && !pool.simulated) {
     throw new UserError(`--inject-429/--inject-5xx: fault injection works only with the simulated pool; ${pool.name} calls real providers`);
@@ -67,13 +79,13 @@ export function campaignSpecFrom(raw: Record<string, unknown>): { spec: Campaign
     const i = spec.error.issues[0]!;
     throw new UserError(`campaign: ${i.path.join('.') || 'spec'}: ${i.message}`);
   }
-  return { spec: spec.data, json: v.json };
+  return { spec: spec.data, json: v.json, rerunMethods };
 }
 
 const usd = (v: number) => (v < 0.01 ? `$${v.toPrecision(3)}` : `$${v.toFixed(3)}`);
 
 /** Starts (or reattaches to) a campaign and follows it with a progress bar until it finishes. */
-export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): Promise<CampaignSummary> {
+export async function runCampaign(spec: CampaignSpec, opts: { json: boolean; rerunMethods?: readonly string[] }): Promise<CampaignSummary> {
   const pool = loadPool(spec.pool);
   assertApiKeys(pool.backbones.filter((b) => b.provider !== 'simulated'));
   // The dataset is checked first with the light loader: bad data is one line before the campaign
@@ -96,6 +108,8 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): 
   const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
   return withTemporal(
     async ({ client }) => {
+      // Said also with --json (stderr): forgetting stored work must never be silent.
+      if (opts.rerunMethods?.length) await forgetRuns(client, campaignId, opts.rerunMethods, (m) => process.stderr.write(`agentbalance: ${m}\n`));
       await startOrAttach(client, campaignId, spec, say);
       return follow(client, campaignId);
     },
@@ -108,6 +122,23 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean }): 
         ),
     },
   );
+}
+
+/**
+ * `--rerun-methods`: forgets the stored runs of some methods of a campaign that is not running, so
+ * that starting it again runs just those (after a change to those methods' code; the other
+ * methods' runs are kept, and with common random numbers they would come out the same).
+ */
+async function forgetRuns(client: Client, campaignId: string, methods: readonly string[], say: (m: string) => void): Promise<void> {
+  const running = await client.workflow
+    .getHandle(campaignId)
+    .describe()
+    .then((d) => d.status.name === 'RUNNING')
+    .catch(() => false);
+  if (running) throw new UserError(`--rerun-methods: campaign ${campaignId} is running; wait for it to finish (or cancel it) first`);
+  const { resultsStore } = lazy<typeof import('../../activities/campaign')>('../../activities/campaign', __filename);
+  const forgotten = await (await resultsStore()).deleteRuns(campaignId, methods);
+  say(`--rerun-methods: forgot ${forgotten} stored run(s) of ${methods.join(', ')}; running them again`);
 }
 
 async function startOrAttach(client: Client, campaignId: string, spec: CampaignSpec, say: (m: string) => void): Promise<void> {
@@ -183,10 +214,11 @@ export function registerCampaignCommands(program: Command): void {
     .option('--inject-429 <rate>', 'simulated pool: probability (0-1) that a model call answers HTTP 429 (seeded)', '0')
     .option('--inject-5xx <rate>', 'simulated pool: probability (0-1) that a model call answers HTTP 5xx (seeded)', '0')
     .option('--skip-bad-records', 'skip malformed dataset records (counted on stderr) instead of refusing the dataset')
+    .option('--rerun-methods <list>', 'forget the stored runs of these methods and run them again (after changing their code)')
     .option('--json', 'print one JSON object (campaignId, simulated, auc, curves)')
     .action(async (raw: Record<string, unknown>) => {
-      const { spec, json } = campaignSpecFrom(raw);
-      printSummary(await runCampaign(spec, { json }), json);
+      const { spec, json, rerunMethods } = campaignSpecFrom(raw);
+      printSummary(await runCampaign(spec, { json, rerunMethods }), json);
     });
 
   program

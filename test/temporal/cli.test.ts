@@ -72,3 +72,25 @@ test('run on the embedded defaults: starts the dev server and a worker, prints t
     rmSync(state, { recursive: true, force: true });
   }
 });
+
+test('campaign --rerun-methods: forgets one method\'s stored runs and runs just those again, with the same outcomes', () => {
+  const state = mkdtempSync(path.join(os.tmpdir(), 'ab-state-'));
+  try {
+    const args = ['campaign', '--benchmark', 'sample-math', '--limit', '10', '--methods', 'single:gpt-4.1-nano,single:gpt-4o-mini', '--cost-budgets', '0.001', '--concurrency', '16', '--json'];
+    const first = cli(args, { AGENTBALANCE_STATE_DIR: state });
+    assert.equal(first.status, 0, first.stderr);
+    const again = cli([...args, '--rerun-methods', 'single:gpt-4o-mini'], { AGENTBALANCE_STATE_DIR: state });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /--rerun-methods: forgot 10 stored run\(s\) of single:gpt-4o-mini; running them again/);
+    const a = JSON.parse(first.stdout) as { campaignId: string; done: number; auc: unknown };
+    const b = JSON.parse(again.stdout) as { campaignId: string; done: number; auc: unknown };
+    assert.equal(b.campaignId, a.campaignId);
+    assert.equal(b.done, 20, 'the kept and the re-run runs, each once');
+    assert.deepEqual(b.auc, a.auc, 'common random numbers: the re-run runs come out the same');
+    const plain = cli(args, { AGENTBALANCE_STATE_DIR: state });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.doesNotMatch(plain.stderr, /forgot/);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+});

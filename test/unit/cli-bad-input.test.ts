@@ -115,6 +115,8 @@ const cases = (): Case[] => [
   ['unknown campaign benchmark', ['campaign', '--benchmark', 'nope', '--methods', 'chain', '--cost-budgets', '0.001'], /^--benchmark: unknown value "nope"; allowed: /],
   ['unknown select benchmark', ['select', '--benchmark', 'nope'], /^--benchmark: unknown value "nope"; allowed: /],
   ['unknown method', ['campaign', '--benchmark', 'sample-math', '--methods', 'nope', '--cost-budgets', '0.001'], /^--methods: unknown method "nope"; valid methods: /],
+  ['re-run of a method the campaign lacks', ['campaign', '--benchmark', 'sample-math', '--methods', 'chain', '--cost-budgets', '0.001', '--rerun-methods', 'cot-sc'], /^--rerun-methods: cot-sc not among --methods \(chain\)$/],
+  ['re-run of an unknown method', ['campaign', '--benchmark', 'sample-math', '--methods', 'chain', '--cost-budgets', '0.001', '--rerun-methods', 'nope'], /^--rerun-methods: unknown method "nope"; valid methods: /],
   // numbers: decimal and finite only, the flag named
   ['hex index', ['run', '--benchmark', 'sample-math', '--index', '0x1'], /^--index: expected a non-negative decimal integer \(got "0x1"\)$/],
   ['negative index', ['run', '--benchmark', 'sample-math', '--index', '-1'], /^--index: expected a non-negative decimal integer/],

@@ -110,6 +110,14 @@ async function contract(fresh: () => Promise<ResultsStore>, reopen: () => Promis
       Array.from({ length: 120 }, (_, i) => s.upsertRun(row(100 + (i % 60), { campaignId: 'c2', runKeyId: `k${i % 60}` }))),
     );
     assert.equal((await s.getRuns('c2')).length, 60);
+    // Forgetting one method's runs of one campaign leaves every other row.
+    await s.upsertRuns([0, 1, 2].map((i) => row(200 + i, { campaignId: 'c3', method: 'cot-sc', runKeyId: `cot-sc|${i}` })));
+    await s.upsertRun(row(210, { campaignId: 'c3', runKeyId: 'chain|0' }));
+    await s.upsertRun(row(211, { campaignId: 'c4', method: 'cot-sc', runKeyId: 'cot-sc|0' }));
+    assert.equal(await s.deleteRuns('c3', ['cot-sc', 'not-there']), 3);
+    assert.deepEqual([...(await s.completedRunKeys('c3'))], ['chain|0']);
+    assert.equal((await s.getRuns('c4')).length, 1, 'the same method in another campaign is kept');
+    assert.equal(await s.deleteRuns('c3', []), 0);
     await assert.rejects(s.upsertRun({ ...row(1), budgetKind: 'money' as 'cost' }));
     await assert.rejects(s.upsertRun({ ...row(1), costUsd: Number.NaN }));
   } finally {
