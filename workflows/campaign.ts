@@ -19,7 +19,7 @@ import type * as campaignActivities from '../activities/campaign';
 import type { CampaignSpec } from '../core/campaign/spec';
 import type { RunMasResult } from '../core/mas';
 import { MAIN_TASK_QUEUE } from '../core/queues';
-import { UNKNOWN_CAMPAIGN_TYPE } from '../core/campaign/spec';
+import { UNKNOWN_CAMPAIGN_TYPE } from '../core/campaign/failures';
 import { runMas } from './run-mas';
 
 const acts = proxyActivities<ReturnType<typeof campaignActivities.createCampaignActivities>>({

@@ -216,9 +216,6 @@ export const CampaignMetaSchema = z
   .strict();
 export type CampaignMeta = z.infer<typeof CampaignMetaSchema>;
 
-/** ApplicationFailure type raised for a run of a campaign the results store does not know. */
-export const UNKNOWN_CAMPAIGN_TYPE = 'UnknownCampaign';
-
 /**
  * Runs per child workflow of a campaign (issue #11): batching pays a child's fixed Temporal cost
  * (its start, first and last workflow tasks, visibility records, three events in the parent) once
