@@ -25,6 +25,8 @@ export function workflowBundle(): Promise<WorkflowBundle> {
   if (prebuilt) cachedBundle ??= readFile(prebuilt, 'utf8').then((code) => ({ code }));
   cachedBundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    // Evaluated once per workflow thread instead of once per workflow (workflows/preload.ts, #17).
+    preloadModules: [require.resolve('../workflows/preload')],
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m), log() {} },
   });
   return cachedBundle;

@@ -70,6 +70,37 @@ describe('runMas on a real Temporal dev server', () => {
     assert.match(await failure(input({ ...fan, agents: [...fan.agents.slice(0, 2), { id: 'd', role: 'nobody', backbone: 'fast' }] }, fastBackbones)), /no prompt for role/);
   });
 
+  test('any malformed input (a run started straight from the Temporal CLI) fails once, non-retryable, naming the field', async () => {
+    // The worker thread shares zod, frozen by the SDK, among its workflows (workflows/preload.ts):
+    // every kind of issue must still be reported, never crash the workflow task (which would retry it forever).
+    const good = input(fan, fastBackbones);
+    const bad: [unknown, RegExp][] = [
+      [null, /\(input\): .*expected object/],
+      ['run this', /\(input\): .*expected object/],
+      [{}, /query: .*spec: .*backbones: /],
+      [{ ...good, query: '' }, /query: Too small/],
+      [{ ...good, surprise: 1 }, /Unrecognized key: "surprise"/],
+      [{ ...good, spec: { ...fan, edges: [['a']] } }, /spec\.edges\.0: /],
+      [{ ...good, backbones: [{ id: 7 }] }, /backbones\.0\.id: /],
+      [{ ...good, simulation: { timeFactor: 'fast' } }, /simulation\.timeFactor: /],
+      [{ ...good, rolePrompts: { solver: 1 } }, /rolePrompts\.solver: /],
+      [{ ...good, task: { id: 'x' } }, /task\.\w+: /],
+    ];
+    for (const [raw, why] of bad) {
+      try {
+        await env.client.workflow.execute('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: uid('bad-input'), args: [raw as RunMasInput], workflowExecutionTimeout: '1 minute' });
+        assert.fail(`accepted ${JSON.stringify(raw)}`);
+      } catch (e) {
+        assert.ok(e instanceof WorkflowFailedError, String(e));
+        assert.match(e.cause?.message ?? '', /^invalid runMas input: /);
+        assert.match(e.cause?.message ?? '', why);
+        assert.equal((e.cause as { type?: string }).type, 'InvalidInput');
+        assert.equal((e.cause as { nonRetryable?: boolean }).nonRetryable, true);
+      }
+    }
+    assert.match((await run(good)).answer, /^Answer: 42/);
+  });
+
   test('independent agents run concurrently (from the recorded activity schedule)', async () => {
     const id = uid('concurrency');
     // A little real waiting: calls are regular activities, whose schedule the history records
