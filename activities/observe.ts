@@ -1,16 +1,23 @@
 /**
- * Local activities that book a run's metrics (activities/metrics.ts), called by the `runMas`
- * workflow: `runStarted` after validation, `observeRun` once the result is assembled (or once the
- * run failed). Workflow code never touches the registry.
+ * A run's metric bookings (activities/metrics.ts), made by the `runMas` workflow: `runStarted` after
+ * validation, `observeRun` once the result is assembled (or once the run failed). Workflow code
+ * never touches the registry.
  *
- * Exactly once per run: a local activity's result is recorded in the workflow history as a marker,
- * so a replay (a worker picking the workflow up again, `Worker.runReplayHistory`) does not run it
- * again. It is executed again only when the workflow task that ran it could not be completed; if
- * that happens in the same process, the per-invocation key (run id + the local activity's
- * sequence number) below makes the second execution a no-op; if the process died, its counters
- * died with it.
+ * Runs started since `agentbalance-observe-sinks-v1` (#17) book through workflow sinks
+ * (`createObserveSinks`): a sink call is handed to the worker when the workflow's activation ends
+ * and leaves nothing in the history, where a local activity costs a dispatch, a marker and often an
+ * activation of its own (about a fifth of a one-agent run at time factor 0). Sinks are not called
+ * while a worker replays history, so a replay books nothing again. Histories recorded before the
+ * patch replay their local activities (`createObserveActivities`), whose results are markers.
+ *
+ * Exactly once per run, either way, unless the process dies: a booking runs again only when the
+ * workflow task that made it could not be completed; in the same process a key per booking (the
+ * run id plus the local activity's sequence number, or the sink's booking number) makes the second
+ * one a no-op; if the process died, its counters died with it.
  */
 import { Context } from '@temporalio/activity';
+import type { InjectedSinks } from '@temporalio/worker';
+import type { Sinks, WorkflowInfo } from '@temporalio/workflow';
 import type { AgentTrace, RunMasResult } from '../core/mas';
 import { METHOD_IDS, singleId } from '../core/methods';
 import type { ProviderKind } from '../core/pool';
@@ -46,6 +53,10 @@ function firstExecution(): boolean {
   } catch {
     return true; // called directly (unit tests): nothing to de-duplicate
   }
+  return firstTime(key);
+}
+
+function firstTime(key: string): boolean {
   if (booked.has(key)) return false;
   booked.add(key);
   if (booked.size > MAX_KEYS) booked.delete(booked.values().next().value!);
@@ -58,7 +69,10 @@ function firstExecution(): boolean {
  * histories recorded before the input existed call it without one.
  */
 async function runStarted(input?: Omit<ObserveRunInput, 'result'>): Promise<void> {
-  if (!firstExecution()) return;
+  if (firstExecution()) bookStart(input);
+}
+
+function bookStart(input?: Omit<ObserveRunInput, 'result'>): void {
   runsInFlight.inc();
   if (input) initSeries(input.backbones, [input.method ?? NO_METHOD]);
 }
@@ -66,6 +80,34 @@ async function runStarted(input?: Omit<ObserveRunInput, 'result'>): Promise<void
 /** The metrics-booking local activities of runMas. */
 export function createObserveActivities() {
   return { runStarted, observeRun };
+}
+
+/** The bookings as workflow sinks (runs since `agentbalance-observe-sinks-v1`). */
+export interface ObserveSinks extends Sinks {
+  agentbalanceMetrics: {
+    /** `run` numbers the runs of one workflow execution (a campaign batch runs several inline). */
+    runStarted(run: number, input: Omit<ObserveRunInput, 'result'>): void;
+    observeRun(run: number, input: ObserveRunInput): void;
+  };
+}
+
+/** The sinks' implementations, for the worker that runs `runMas` (WorkerOptions.sinks). */
+export function createObserveSinks(): InjectedSinks<ObserveSinks> {
+  const key = (info: WorkflowInfo, what: string, run: number) => `${info.workflowId}/${info.runId}/${what}/${run}`;
+  return {
+    agentbalanceMetrics: {
+      runStarted: {
+        fn: (info, run, input) => {
+          if (firstTime(key(info, 'start', run))) bookStart(input);
+        },
+      },
+      observeRun: {
+        fn: (info, run, input) => {
+          if (firstTime(key(info, 'end', run))) bookRun(input);
+        },
+      },
+    },
+  };
 }
 
 /**

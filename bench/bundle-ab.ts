@@ -18,6 +18,7 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createObserveSinks } from '../activities/observe';
 import type { RunMasInput } from '../core/mas';
 import { BUILTIN_POOLS } from '../core/pool-file';
 import { rolePrompts, DECISION_ROLE_ID } from '../core/roles';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const conn = await NativeConnection.connect({ address: server.address });
   const workers = await Promise.all(
     files.map((f, i) =>
-      Worker.create({ connection: conn, taskQueue: `ab-${i}`, workflowBundle: { code: fs.readFileSync(f, 'utf8') }, activities: mainActivities() }),
+      Worker.create({ connection: conn, taskQueue: `ab-${i}`, workflowBundle: { code: fs.readFileSync(f, 'utf8') }, activities: mainActivities(), sinks: createObserveSinks() }),
     ),
   );
   const running = workers.map((w) => w.run());

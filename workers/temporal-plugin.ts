@@ -17,6 +17,7 @@
  * (`agentbalance`, `agentbalance-llm-<provider>`): `startAgentbalanceWorkers` runs those.
  */
 import type { WorkerOptions, WorkerPlugin } from '@temporalio/worker';
+import { createObserveSinks } from '../activities/observe';
 import { mainActivities, startWorkers, DEFAULT_WORKER_CONFIG, type ActivityOverrides, type WorkerConfig, type RunningWorkers } from './worker';
 
 export { startWorkers as startAgentbalanceWorkers, DEFAULT_WORKER_CONFIG, type WorkerConfig, type RunningWorkers, type ActivityOverrides };
@@ -31,14 +32,14 @@ export function agentbalanceWorkflowsPath(): string {
   return require.resolve('../workflows');
 }
 
-/** Options to spread into `Worker.create`: the product's workflows and activities. */
-export function agentbalanceWorkerOptions(overrides: ActivityOverrides = {}): Pick<WorkerOptions, 'workflowsPath' | 'activities'> {
-  return { workflowsPath: agentbalanceWorkflowsPath(), activities: agentbalanceActivities(overrides) };
+/** Options to spread into `Worker.create`: the product's workflows, activities and metric sinks. */
+export function agentbalanceWorkerOptions(overrides: ActivityOverrides = {}): Pick<WorkerOptions, 'workflowsPath' | 'activities' | 'sinks'> {
+  return { workflowsPath: agentbalanceWorkflowsPath(), activities: agentbalanceActivities(overrides), sinks: createObserveSinks() };
 }
 
 /**
- * The SDK 1.24 worker plugin. It adds the product's activities to the worker's, and its workflows
- * when the worker has none of its own; a worker with its own workflows re-exports the product's
+ * The SDK 1.24 worker plugin. It adds the product's activities and metric sinks to the worker's,
+ * and its workflows when the worker has none of its own; a worker with its own workflows re-exports the product's
  * from its workflows module instead (`export * from 'agentbalance/workflows'`).
  */
 export class AgentbalancePlugin implements WorkerPlugin {
@@ -47,7 +48,9 @@ export class AgentbalancePlugin implements WorkerPlugin {
 
   configureWorker(options: WorkerOptions): WorkerOptions {
     const activities = { ...agentbalanceActivities(this.overrides), ...(options.activities ?? {}) };
-    if (options.workflowsPath || options.workflowBundle) return { ...options, activities };
-    return { ...options, activities, workflowsPath: agentbalanceWorkflowsPath() };
+    // runMas books its metrics through these sinks (activities/observe.ts).
+    const sinks = { ...createObserveSinks(), ...(options.sinks ?? {}) };
+    if (options.workflowsPath || options.workflowBundle) return { ...options, activities, sinks };
+    return { ...options, activities, sinks, workflowsPath: agentbalanceWorkflowsPath() };
   }
 }

@@ -7,7 +7,7 @@ import { countTokens } from '../core/tokens';
 import { createCallAgentActivities } from '../activities/call-agent';
 import { createGradingActivities } from '../activities/grading';
 import { createCampaignActivities } from '../activities/campaign';
-import { createObserveActivities, initWorkerSeries } from '../activities/observe';
+import { createObserveActivities, createObserveSinks, initWorkerSeries } from '../activities/observe';
 import { createProfilingJobActivities } from '../activities/profiling-jobs';
 import { createDesignJobActivities } from '../activities/design-jobs';
 
@@ -94,6 +94,8 @@ export async function startWorkers(
     taskQueue: MAIN_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
     activities: mainActivities(overrides),
+    // runMas books its metrics through these (activities/observe.ts).
+    sinks: createObserveSinks(),
     maxConcurrentActivityTaskExecutions: cfg.mainConcurrency,
     ...(cfg.identity ? { identity: cfg.identity } : {}),
   });

@@ -6,6 +6,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   sleep,
   TemporalFailure,
 } from '@temporalio/workflow';
@@ -62,6 +63,14 @@ const observe = proxyLocalActivities<ReturnType<typeof observeActivities.createO
   retry: { maximumAttempts: 1 },
 });
 const OBSERVE_RUN_PATCH = 'agentbalance-observe-run-v1';
+/**
+ * Runs book their metrics through workflow sinks instead (#17): nothing in the history, no dispatch,
+ * no activation of their own; not called during replay (activities/observe.ts).
+ */
+export const OBSERVE_SINKS_PATCH = 'agentbalance-observe-sinks-v1';
+const { agentbalanceMetrics } = proxySinks<observeActivities.ObserveSinks>();
+/** Runs of this workflow execution so far (a campaign batch runs several inline): numbers their bookings. */
+let runsBooked = 0;
 
 async function bestEffort(fn: () => Promise<void>): Promise<void> {
   try {
@@ -113,12 +122,28 @@ interface AgentState {
  */
 export async function runMas(rawInput: RunMasInput): Promise<RunMasResult> {
   const { input, index } = validatedInput(rawInput);
-  const observed = patched(OBSERVE_RUN_PATCH);
-  const localSim = usesLocalSimCalls(input);
   const observation: observeActivities.ObserveRunInput = {
     ...(input.method !== undefined ? { method: input.method } : {}),
     backbones: input.backbones.map((b) => ({ id: b.id, provider: b.provider, model: b.model })),
   };
+  if (patched(OBSERVE_SINKS_PATCH)) {
+    const run = ++runsBooked;
+    const localSim = usesLocalSimCalls(input);
+    agentbalanceMetrics.runStarted(run, observation);
+    let result: RunMasResult;
+    try {
+      result = await execute(input, index, localSim);
+    } catch (err) {
+      // The run failed (or was cancelled): it is no longer in flight.
+      agentbalanceMetrics.observeRun(run, observation);
+      throw err;
+    }
+    agentbalanceMetrics.observeRun(run, { ...observation, result });
+    return result;
+  }
+  // Histories recorded before the sinks: bookings by local activities.
+  const observed = patched(OBSERVE_RUN_PATCH);
+  const localSim = usesLocalSimCalls(input);
   // The bookings run alongside the work (the first calls; the grading) instead of adding two
   // sequential local-activity round trips to the run's critical path. Histories recorded before
   // the patch (regular-activity runs) keep their order.

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installRuntime } from '../../workers/runtime';
-import { LOCAL_SIM_CALLS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
+import { LOCAL_SIM_CALLS_PATCH, OBSERVE_SINKS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
 import { CAMPAIGN_BATCHES_PATCH } from '../../workflows/campaign';
 
 // The patch id of keyed profiling in workflows/profiling.ts (recorded in histories, so it never changes).
@@ -45,6 +45,18 @@ test('a runMas history with simulated calls as local activities (time factor 0, 
   // a (429, then retried), b, d: four calls, none of them an activity task.
   assert.equal(localCalls.length, 4);
   assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
+});
+
+test('a runMas history whose metrics are booked through workflow sinks (#17) replays deterministically', async () => {
+  const history = fixture('run-mas-sinks-history.json');
+  assert.ok(patchesIn(history).some((p) => p.includes(OBSERVE_SINKS_PATCH)), 'fixture was recorded behind the sinks patch');
+  const localActivities = (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_local_activity')
+    .map((m) => Buffer.from(m!.details!['data']!.payloads![0]!.data!).toString());
+  assert.equal(localActivities.filter((d) => d.includes('"callAgent"')).length, 4, 'the calls are still local activities');
+  assert.equal(localActivities.filter((d) => /"(runStarted|observeRun)"/.test(d)).length, 0, 'no booking left a marker');
   await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
 });
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentTrace, RunMasResult } from '../../core/mas';
 import { MAX_INITIALISED_LABEL_SETS, initSeries, initialisedLabelSets, registry } from '../../activities/metrics';
-import { bookRun } from '../../activities/observe';
+import type { WorkflowInfo } from '@temporalio/workflow';
+import { bookRun, createObserveSinks } from '../../activities/observe';
 
 const trace = (over: Partial<AgentTrace>): AgentTrace => ({
   id: 'a',
@@ -130,4 +131,35 @@ test('initSeries: known label sets exist at 0 before their first booking, and ne
   assert.equal(await value('agentbalance_cost_usd_total', { model: 'init-y', method: 'init-new' }), 0.5);
   assert.equal(await value('gen_ai_client_token_usage_sum', { gen_ai_request_model: 'init-y' }), 15);
   assert.ok(initialisedLabelSets() <= MAX_INITIALISED_LABEL_SETS);
+});
+
+test('the metric sinks book each run of a workflow execution once, however often the call is repeated', async () => {
+  const { agentbalanceMetrics: sink } = createObserveSinks();
+  const info = (runId: string) => ({ workflowId: 'wf-sinks', runId }) as WorkflowInfo;
+  const backbones = [{ id: 'm1', provider: 'simulated' as const, model: 'sim-m1' }];
+  const result: RunMasResult = {
+    answer: '42',
+    costUsd: 0.002,
+    latencyS: 1,
+    deadlineHit: false,
+    budgetExhausted: false,
+    simulated: true,
+    agents: [trace({ backbone: 'm1', inputTokens: 10, outputTokens: 5, costUsd: 0.002, latencyS: 1 })],
+    topology: { agents: [], edges: [] },
+  };
+  const cost = () => value('agentbalance_cost_usd_total', { model: 'sim-m1', method: 'sinks' });
+  const inFlight0 = await value('agentbalance_runs_in_flight');
+  const cost0 = await cost();
+  // Run 1 of the execution starts; a workflow task retried in this process repeats the call.
+  await sink.runStarted.fn(info('r1'), 1, { method: 'sinks', backbones });
+  await sink.runStarted.fn(info('r1'), 1, { method: 'sinks', backbones });
+  assert.equal(await value('agentbalance_runs_in_flight'), inFlight0 + 1);
+  // Run 2 of the same execution (a campaign batch) is another run.
+  await sink.runStarted.fn(info('r1'), 2, { method: 'sinks', backbones });
+  assert.equal(await value('agentbalance_runs_in_flight'), inFlight0 + 2);
+  for (const run of [1, 1, 2]) await sink.observeRun.fn(info('r1'), run, { method: 'sinks', backbones, result });
+  assert.equal(await value('agentbalance_runs_in_flight'), inFlight0);
+  assert.ok(Math.abs((await cost()) - cost0 - 0.004) < 1e-12, 'two runs booked, the repeated call not');
+  // Never during a replay: the SDK calls sinks only outside it (the default, callDuringReplay unset).
+  assert.ok(!sink.runStarted.callDuringReplay && !sink.observeRun.callDuringReplay);
 });
