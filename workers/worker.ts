@@ -6,6 +6,7 @@ import type { WorkerConfig } from './config';
 import { countTokens } from '../core/tokens';
 import { createCallAgentActivities } from '../activities/call-agent';
 import { createGradingActivities } from '../activities/grading';
+import { makeCallAgentAndGrade } from '../activities/call-and-grade';
 import { createCampaignActivities } from '../activities/campaign';
 import { createObserveActivities, createObserveSinks, initWorkerSeries } from '../activities/observe';
 import { createProfilingJobActivities } from '../activities/profiling-jobs';
@@ -61,16 +62,19 @@ function callAgentActivities(overrides: ActivityOverrides) {
  * module's factory: the names are the activity types recorded in histories, so they never change.
  */
 export function mainActivities(overrides: ActivityOverrides = {}) {
+  const { callAgent } = callAgentActivities(overrides);
+  const { gradeAnswer } = overrides.gradeAnswer ? { gradeAnswer: overrides.gradeAnswer } : createGradingActivities();
   return {
-    ...createGradingActivities(),
+    gradeAnswer,
     // runMas calls simulated backbones at time factor 0 as local activities on this worker (#17).
-    ...callAgentActivities(overrides),
+    callAgent,
+    // … and its decision agent's call and the grading of its answer as one (activities/call-and-grade.ts).
+    callAgentAndGrade: makeCallAgentAndGrade(callAgent, gradeAnswer),
     ...createCampaignActivities(),
-    // Local activities of runMas that book the product metrics (activities/metrics.ts).
+    // Local activities of runMas that booked the product metrics before the sinks (activities/observe.ts).
     ...createObserveActivities(),
     ...createProfilingJobActivities(),
     ...createDesignJobActivities(),
-    ...(overrides.gradeAnswer ? { gradeAnswer: overrides.gradeAnswer } : {}),
     ...(overrides.planRun ? { planRun: overrides.planRun } : {}),
     ...(overrides.recordRun ? { recordRun: overrides.recordRun } : {}),
   };

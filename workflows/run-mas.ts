@@ -11,6 +11,7 @@ import {
   TemporalFailure,
 } from '@temporalio/workflow';
 import type * as callAgentActivities from '../activities/call-agent';
+import type * as callAndGradeActivities from '../activities/call-and-grade';
 import type * as gradingActivities from '../activities/grading';
 import type * as observeActivities from '../activities/observe';
 import { MasSpecError, validateSpec, type DagIndex } from '../core/dag';
@@ -105,6 +106,15 @@ const localCalls = proxyLocalActivities<ReturnType<typeof callAgentActivities.cr
 });
 export const LOCAL_SIM_CALLS_PATCH = 'agentbalance-local-sim-calls-v1';
 /**
+ * On that path, the decision agent's call grades its own answer in the same local activity
+ * (activities/call-and-grade.ts): one dispatch and one workflow activation fewer per run (#17).
+ */
+const localCallAndGrade = proxyLocalActivities<{ callAgentAndGrade: ReturnType<typeof callAndGradeActivities.makeCallAgentAndGrade> }>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
+});
+export const GRADE_IN_CALL_PATCH = 'agentbalance-grade-in-call-v1';
+/**
  * Runs with regular activity calls (real providers, real waiting) book their metrics alongside the
  * first calls and the grading too, as the local-calls path does, instead of before and after (#17).
  */
@@ -114,6 +124,8 @@ interface AgentState {
   trace: AgentTrace;
   /** Output that arrived in time to be used downstream. */
   usable: boolean;
+  /** The decision agent's answer, graded by its own call (`gradeInCall`). */
+  correct?: boolean;
 }
 
 /**
@@ -210,6 +222,8 @@ interface RunContext {
   /** Cancelled at the hard deadline (plus a grace): the decision agent. */
   decisionScope: CancellationScope;
   localSim: boolean;
+  /** The decision agent's call grades its answer (text answers on the local-calls path). */
+  gradeInCall: boolean;
 }
 
 /**
@@ -243,6 +257,7 @@ async function execute(
     workersScope: new CancellationScope(),
     decisionScope: new CancellationScope(),
     localSim,
+    gradeInCall: localSim && input.task !== undefined && input.task.answer.kind !== 'code' && patched(GRADE_IN_CALL_PATCH),
   };
   if (plan.cancelAfterMs) {
     const { others, decision } = plan.cancelAfterMs;
@@ -289,9 +304,11 @@ async function execute(
   const booked = observeEarly?.({ answer, ...outcome });
   let correct: boolean | undefined;
   if (input.task) {
-    // Code runs in a sandboxed subprocess (seconds): a regular activity on the main queue.
-    const g = await (input.task.answer.kind === 'code' ? gradingOn(input.taskQueues?.main ?? MAIN_TASK_QUEUE) : localGrading).gradeAnswer(input.task, answer);
-    correct = g.correct;
+    // Graded by the decision agent's call when its answer is the run's (`gradeInCall`); code runs in
+    // a sandboxed subprocess (seconds): a regular activity on the main queue.
+    correct =
+      (decision.usable ? decision.correct : undefined) ??
+      (await (input.task.answer.kind === 'code' ? gradingOn(input.taskQueues?.main ?? MAIN_TASK_QUEUE) : localGrading).gradeAnswer(input.task, answer)).correct;
   }
   await booked;
   return { answer, ...(correct !== undefined ? { correct } : {}), ...outcome };
@@ -323,25 +340,27 @@ async function runAgent(run: RunContext, a: MasAgent, preds: readonly AgentState
     .map((p) => ({ agentId: p.trace.id, role: p.trace.role, text: p.trace.text ?? '' }));
   const prompt = buildAgentPrompt(plan.persona.get(a.id)!, input.query, peers);
   const act = run.localSim ? localCalls : llmActivities(backbone, input.taskQueues?.llm);
+  const gradeInCall = run.gradeInCall && isDecision;
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     trace.attempts = attempt;
     const { key, capUsd } = budget.reserve(a.id, attempt);
     let failure: CallFailure;
     try {
-      const res = await scope.run(() =>
-        act.callAgent({
-          agentId: a.id,
-          role: a.role,
-          backbone,
-          system: prompt.system,
-          messages: prompt.messages,
-          wantedMaxTokens: plan.wantedMaxTokens.get(a.id)!,
-          temperature: 0.7,
-          ...(input.budgets.maxCostUsd !== undefined ? { costCapUsd: capUsd } : {}),
-          ...(Number.isFinite(deadlineS) ? { secondsLeft: deadlineS - clockS } : {}),
-          ...(plan.simulated ? { simulation: simulationOf(input, a.id, attempt, peers) } : {}),
-        }),
+      const call: callAgentActivities.CallAgentInput = {
+        agentId: a.id,
+        role: a.role,
+        backbone,
+        system: prompt.system,
+        messages: prompt.messages,
+        wantedMaxTokens: plan.wantedMaxTokens.get(a.id)!,
+        temperature: 0.7,
+        ...(input.budgets.maxCostUsd !== undefined ? { costCapUsd: capUsd } : {}),
+        ...(Number.isFinite(deadlineS) ? { secondsLeft: deadlineS - clockS } : {}),
+        ...(plan.simulated ? { simulation: simulationOf(input, a.id, attempt, peers) } : {}),
+      };
+      const res: callAndGradeActivities.CallAgentAndGradeResult = await scope.run(() =>
+        gradeInCall ? localCallAndGrade.callAgentAndGrade(call, input.task!) : act.callAgent(call),
       );
       if (res.status !== 'ok') {
         budget.settle(key, 0);
@@ -352,7 +371,7 @@ async function runAgent(run: RunContext, a: MasAgent, preds: readonly AgentState
       const arrivedInTime = clockS <= deadlineS;
       // Too late to be used: downstream agents stopped waiting for it at the deadline.
       if (!arrivedInTime) clockS = deadlineS;
-      return finish(run, trace, arrivedInTime ? 'ok' : 'cancelled_deadline', clockS, {
+      const settled = finish(run, trace, arrivedInTime ? 'ok' : 'cancelled_deadline', clockS, {
         inputTokens: trace.inputTokens + res.usage.inputTokens,
         outputTokens: trace.outputTokens + res.usage.outputTokens,
         costUsd: trace.costUsd + res.costUsd,
@@ -360,6 +379,7 @@ async function runAgent(run: RunContext, a: MasAgent, preds: readonly AgentState
         maxTokens: res.maxTokens,
         text: res.text,
       });
+      return res.graded ? { ...settled, correct: res.graded.correct } : settled;
     } catch (err) {
       if (isCancellation(err)) {
         // Cancelled by the deadline: the provider may have billed part of the call; its usage is

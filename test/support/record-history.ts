@@ -1,7 +1,7 @@
 // Records workflow histories for the replay tests, in test/fixtures/:
 //   node --import tsx test/support/record-history.ts [FILE.json [TIME_FACTOR]]   a runMas history (default
 //     run-mas-history.json); a time factor > 0 records the run waiting in real time (regular activity calls, #17)
-//   node --import tsx test/support/record-history.ts campaign|campaign-batches|profile|profile-legacy|design|out-of-order|deadline
+//   node --import tsx test/support/record-history.ts campaign|campaign-batches|profile|profile-legacy|design|out-of-order|deadline|graded
 // Record a new file for each versioned change to a workflow's command sequence; keep the old ones,
 // they prove older histories still replay.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { MAIN_TASK_QUEUE } from '../../core/queues';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../../workers/worker';
 import { ScriptedProvider } from './scripted-provider';
 import { startTestTemporal, testNamespace } from './temporal';
-import { REPLAY_INPUT, REPLAY_CAMPAIGN, REPLAY_CAMPAIGN_BATCHES, REPLAY_OUT_OF_ORDER, REPLAY_DEADLINE } from '../fixtures/replay-input';
+import { REPLAY_INPUT, REPLAY_CAMPAIGN, REPLAY_CAMPAIGN_BATCHES, REPLAY_OUT_OF_ORDER, REPLAY_DEADLINE, REPLAY_GRADED } from '../fixtures/replay-input';
 
 async function main(which: string): Promise<void> {
   const env = await startTestTemporal();
@@ -76,6 +76,9 @@ async function main(which: string): Promise<void> {
     const handle = await env.client.workflow.start('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'replay-fixture', args: [REPLAY_DEADLINE] });
     await handle.result();
     show('replay-fixture', 'run-mas-deadline-history.json');
+  } else if (which === 'graded') {
+    await env.client.workflow.execute('runMas', { taskQueue: MAIN_TASK_QUEUE, workflowId: 'replay-fixture', args: [REPLAY_GRADED] });
+    show('replay-fixture', 'run-mas-graded-history.json');
   } else if (which === 'out-of-order') {
     const handle = await env.client.workflow.start('runMas', {
       taskQueue: MAIN_TASK_QUEUE,

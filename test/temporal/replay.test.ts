@@ -5,7 +5,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { installRuntime } from '../../workers/runtime';
-import { LOCAL_SIM_CALLS_PATCH, OBSERVE_SINKS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
+import { GRADE_IN_CALL_PATCH, LOCAL_SIM_CALLS_PATCH, OBSERVE_SINKS_PATCH, OVERLAP_BOOKINGS_PATCH } from '../../workflows/run-mas';
 import { CAMPAIGN_BATCHES_PATCH } from '../../workflows/campaign';
 
 // The patch id of keyed profiling in workflows/profiling.ts (recorded in histories, so it never changes).
@@ -57,6 +57,18 @@ test('a runMas history whose metrics are booked through workflow sinks (#17) rep
     .map((m) => Buffer.from(m!.details!['data']!.payloads![0]!.data!).toString());
   assert.equal(localActivities.filter((d) => d.includes('"callAgent"')).length, 4, 'the calls are still local activities');
   assert.equal(localActivities.filter((d) => /"(runStarted|observeRun)"/.test(d)).length, 0, 'no booking left a marker');
+  await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
+});
+
+test('a runMas history whose decision call graded its own answer (#17) replays deterministically', async () => {
+  const history = fixture('run-mas-graded-history.json');
+  assert.ok(patchesIn(history).some((p) => p.includes(GRADE_IN_CALL_PATCH)), 'fixture was recorded behind the grade-in-call patch');
+  const types = (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_local_activity')
+    .map((m) => /"activity_type":"(\w+)"/.exec(Buffer.from(m!.details!['data']!.payloads![0]!.data!).toString())?.[1]);
+  // a (429, then retried) and b call; the decision agent d calls and grades; no grading of its own.
+  assert.deepEqual(types.sort(), ['callAgent', 'callAgent', 'callAgent', 'callAgentAndGrade']);
   await Worker.runReplayHistory(replayOptions(), history, 'replay-fixture');
 });
 

@@ -52,6 +52,7 @@ test('the worker registers exactly the factories’ activities, all functions', 
   const acts = mainActivities();
   assert.deepEqual(Object.keys(acts).sort(), [
     'callAgent',
+    'callAgentAndGrade',
     'finalizeCampaign',
     'fitAndSaveProfile',
     'fitStoredProfile',
