@@ -2,8 +2,8 @@
  * The product's Prometheus metrics: one registry and every metric definition (issue #7).
  *
  * Served by each worker on `/metrics` (workers/metrics-server.ts), apart from Temporal's own SDK
- * metrics (workers/runtime.ts, their own port). Updated only outside workflow code: per run by the
- * `observeRun` / `runStarted` local activities (activities/observe.ts), per campaign by
+ * metrics (workers/runtime.ts, their own port). Updated only outside workflow code: per run by
+ * runMas's `runStarted` / `observeRun` bookings (workflow sinks, activities/observe.ts), per campaign by
  * `finalizeCampaign`; label sets known in advance are created at 0 first (`initSeries`).
  *
  * Labels are low-cardinality: provider, model (the pool's backbones), method, budget kind, token

@@ -111,9 +111,9 @@ async function main(): Promise<void> {
       add('callAgent runs', call.t1 - call.t0);
     }
     if (call && grade) {
-      add('callAgent done → gradeAnswer begins (activation 2 + LA dispatch)', grade.t0 - call.t1);
+      add('callAgent done → gradeAnswer begins (same local activity since #17)', grade.t0 - call.t1);
       add('gradeAnswer runs', grade.t1 - grade.t0);
-      add('gradeAnswer done → WFT completed (activation 3 + completion RPC)', wftCompleted.at(-1)! - grade.t1);
+      add('gradeAnswer done → WFT completed (activation 2 + completion RPC)', wftCompleted.at(-1)! - grade.t1);
     }
   }
   // The floor: a bare workflow with k no-op local activities in sequence (bench/probe/workflows.ts)
