@@ -55,9 +55,10 @@ const localGrading = proxyLocalActivities<ReturnType<typeof gradingActivities.cr
 });
 
 /**
- * Metrics (activities/observe.ts) are booked outside workflow code by local activities: their
- * results are markers in the history, so replays do not book twice. Best effort: a failure to book
- * never fails the run. The patch keeps histories recorded before metrics replaying unchanged.
+ * Metrics (activities/observe.ts) are booked outside workflow code. Before the sinks below, by
+ * local activities: their results are markers in the history, so replays do not book twice. Best
+ * effort: a failure to book never fails the run. The patch keeps histories recorded before metrics
+ * replaying unchanged.
  */
 const observe = proxyLocalActivities<ReturnType<typeof observeActivities.createObserveActivities>>({
   startToCloseTimeout: '10 seconds',
