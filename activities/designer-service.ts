@@ -10,7 +10,7 @@ import { countTokens } from '../core/tokens';
 import type { MasSpec } from '../core/mas';
 import type { Embedder } from '../core/designer/embed';
 import type { MatchingSolver } from '../core/designer/matching';
-import { parsePoolProfile, predictDifficulty, profileFromPoolFile, type PoolProfile } from '../core/profiling/pool-profile';
+import { difficultySpreadOf, parsePoolProfile, predictDifficulty, profileFromPoolFile, type PoolProfile } from '../core/profiling/pool-profile';
 import { DIFFICULTY_PRIOR } from '../core/sim/calibration';
 import { TrainedDesignerSchema, type TrainedDesigner } from '../core/designer/trained-designer';
 import type { MethodContext, MethodPlan } from '../core/methods';
@@ -145,7 +145,7 @@ export function designerPlanner(d: LoadedDesigner, hyper: Partial<PortfolioHyper
       domain,
       budgets: ctx.budgets,
       difficulty: res.predicted.difficulty,
-      ...(reg.n > 0 && reg.trainRmse !== undefined ? { difficultySpread: reg.trainRmse } : {}),
+      ...(difficultySpreadOf(reg) !== undefined ? { difficultySpread: difficultySpreadOf(reg)! } : {}),
       queryTokens: countTokens(ctx.task.question),
       countTokens: cachedCount,
       peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },
@@ -211,7 +211,7 @@ export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHype
       domain: ctx.task.domain,
       budgets: ctx.budgets,
       difficulty: predictDifficulty(reg, ctx.task.question, ctx.task.domain),
-      ...(reg.n > 0 && reg.trainRmse !== undefined ? { difficultySpread: reg.trainRmse } : {}),
+      ...(difficultySpreadOf(reg) !== undefined ? { difficultySpread: difficultySpreadOf(reg)! } : {}),
       queryTokens: countTokens(ctx.task.question),
       countTokens: cachedCount,
       peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },

@@ -11,6 +11,7 @@ import { resultsStore } from './campaign';
 import type { Task } from '../core/task';
 import type { PoolFile } from '../core/pool-file';
 import { DEFAULT_PROFILE_CONCURRENCY, type Backbone } from '../core/pool';
+import { DIFFICULTY_PRIOR } from '../core/sim/calibration';
 import { fitPoolProfile, type ProfilingObservation, type ProfilingReport } from './profiling';
 
 export interface DesignerJobArgs {
@@ -186,9 +187,15 @@ async function fitAndSaveProfile(args: DesignerJobArgs, obs: ProfileObservationL
   const observations: ProfilingObservation[] = obs.map((o) => {
     const [backbone, item] = [o.key.slice(0, o.key.indexOf('|')), o.key.slice(o.key.indexOf('|') + 1)];
     const task = byId.get(item)!;
-    return { backbone, item, domain: task.domain, query: task.question, correct: o.correct, inputTokens: o.inputTokens, outputTokens: o.outputTokens, latencyS: o.latencyS };
+    // Every profiling call runs the backbone as the decision agent (profileCallInput).
+    return { backbone, item, domain: task.domain, query: task.question, correct: o.correct, inputTokens: o.inputTokens, outputTokens: o.outputTokens, latencyS: o.latencyS, role: DECISION_ROLE_ID };
   });
-  const { profile: fitted, report } = fitPoolProfile({ backbones: pool.backbones, observations });
+  const { profile: fitted, report } = fitPoolProfile({
+    backbones: pool.backbones,
+    observations,
+    // Item difficulties are anchored at the benchmark's prior mean, as the pool-file profile's are.
+    options: { difficultyPrior: DIFFICULTY_PRIOR[args.benchmark].mu },
+  });
   const file = profileFile(pool, args.benchmark);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(fitted, null, 1));

@@ -5,6 +5,7 @@ import { fitIrt, type IrtKind, type IrtObservation } from '../core/profiling/irt
 import {
   POOL_PROFILE_KIND,
   POOL_PROFILE_VERSION,
+  abilityFor,
   priorDifficultyRegressor,
   profiledFromBackbone,
   withProfileHash,
@@ -33,10 +34,18 @@ export interface ProfilingObservation {
   outputTokens: number;
   /** Wall (model) seconds of the call. */
   latencyS: number;
+  /**
+   * Role id the backbone played (profiling runs it as the decision agent). Its output lengths go
+   * to `roleOutputTokens[role]`; without a role they are the backbone's mean for every role.
+   */
+  role?: string;
 }
 
 interface ProfilingOptions {
-  /** 'auto': 2PL when items have at least `min2plResponses` responses on average, else 1PL. */
+  /**
+   * 'auto': 2PL when items have at least `min2plResponses` responses on average, else 1PL. The
+   * default is 1PL: the designer predicts with σ(θ − b), and a 2PL on a few tens of items is noise.
+   */
   irt: IrtKind | 'auto';
   min2plResponses: number;
   irtL2: number;
@@ -44,15 +53,37 @@ interface ProfilingOptions {
   hashDim: number;
   /** Fewer latency observations than this keep the pool file's latency model. */
   minLatencyObservations: number;
+  /**
+   * Prior sd (logits) of each backbone's ability around the pool file's θ_{m,d}; the fit is the
+   * posterior mode, so abilities move off the pool file only as far as the evidence carries them.
+   * 0 keeps the pool file's abilities; Infinity is the unanchored fit (the L2 prior only).
+   */
+  thetaPriorSd: number;
+  /** Mean of the prior on item difficulties (the benchmark's prior mean difficulty). */
+  difficultyPrior: number;
+  /** Folds of the cross-validation that gives the difficulty regressor's held-out RMSE (σ_b). */
+  cvFolds: number;
 }
 
+/**
+ * The profiling defaults, the same for every benchmark. THETA_PRIOR_SD = 0.5 logit: the pool file's
+ * θ come from public scores on each domain's reference benchmark, and 0.5 logit is about ±10
+ * accuracy points around 70 %, the spread of such scores across benchmarks of one domain; 40
+ * queries of one backbone carry a standard error of about 0.4 logit, so the fit and the prior
+ * weigh about equally at the product's default profiling size.
+ */
+export const THETA_PRIOR_SD = 0.5;
+
 const DEFAULT_PROFILING: ProfilingOptions = {
-  irt: 'auto',
+  irt: '1pl',
   min2plResponses: 8,
   irtL2: 0.1,
   regressorLambda: 1,
   hashDim: DEFAULT_QUERY_FEATURES.hashDim,
   minLatencyObservations: 5,
+  thetaPriorSd: THETA_PRIOR_SD,
+  difficultyPrior: 0,
+  cvFolds: 5,
 };
 
 export interface FitPoolProfileInput {
@@ -68,6 +99,9 @@ export interface ProfilingReport {
   items: number;
   latencyRmseS: Record<string, number>;
   regressorTrainRmse: number;
+  /** Cross-validated RMSE of the difficulty regressor (the profile's σ_b). */
+  regressorHeldOutRmse: number;
+  thetaPriorSd: number;
 }
 
 /** Ridge regression b̂(q) on hashed n-gram + length features of the items' query texts. */
@@ -75,6 +109,7 @@ export function fitDifficultyRegressor(
   items: readonly { query: string; domain: Domain; b: number }[],
   lambda: number,
   hashDim: number,
+  folds = 5,
 ): DifficultyRegressor {
   if (items.length < 2) return priorDifficultyRegressor(items[0]?.b ?? 0);
   const X = items.map((it) => queryFeatures(it.query, it.domain, { hashDim }));
@@ -89,7 +124,43 @@ export function fitDifficultyRegressor(
     lambda,
     n: items.length,
     trainRmse,
+    heldOutRmse: crossValidatedRmse(X, y, lambda, folds),
   };
+}
+
+/**
+ * K-fold cross-validated RMSE of the ridge regressor: each item is predicted by a fit that did not
+ * see it (fold = index mod K, deterministic). Training error understates the error on an unseen
+ * query, most of all with few items and many features; this is what the designer integrates over.
+ */
+export function crossValidatedRmse(X: readonly number[][], y: readonly number[], lambda: number, folds: number): number {
+  const k = Math.max(2, Math.min(folds, y.length));
+  let sse = 0;
+  for (let f = 0; f < k; f++) {
+    const trainIdx = y.map((_, i) => i).filter((i) => i % k !== f);
+    const testIdx = y.map((_, i) => i).filter((i) => i % k === f);
+    const m = ridgeFit(
+      trainIdx.map((i) => X[i]!),
+      trainIdx.map((i) => y[i]!),
+      lambda,
+    );
+    for (const i of testIdx) sse += (linearPredict(m, X[i]!) - y[i]!) ** 2;
+  }
+  return Math.sqrt(sse / y.length);
+}
+
+/**
+ * Posterior-mode abilities: the pool file's θ_{m,d} (an ability the file lacks: the backbone's mean
+ * over its other domains, else none) is the mean of a normal prior with sd `sd`.
+ */
+function abilityPriors(backbones: readonly Backbone[], obs: readonly { backbone: string; domain: Domain }[]): Record<string, Partial<Record<Domain, number>>> {
+  const out: Record<string, Partial<Record<Domain, number>>> = {};
+  for (const b of backbones) {
+    const pb = profiledFromBackbone(b);
+    if (Object.keys(pb.ability).length === 0) continue;
+    for (const o of obs) if (o.backbone === b.id) (out[b.id] ??= {})[o.domain] = abilityFor(pb, o.domain);
+  }
+  return out;
 }
 
 export function fitPoolProfile(input: FitPoolProfileInput): { profile: PoolProfile; report: ProfilingReport } {
@@ -101,7 +172,14 @@ export function fitPoolProfile(input: FitPoolProfileInput): { profile: PoolProfi
   const itemCount = new Set(obs.map((o) => o.item)).size;
   const irtKind: IrtKind = opt.irt === 'auto' ? (obs.length / itemCount >= opt.min2plResponses ? '2pl' : '1pl') : opt.irt;
   const irtObs: IrtObservation[] = obs.map((o) => ({ backbone: o.backbone, item: o.item, domain: o.domain, correct: o.correct }));
-  const irt = fitIrt(irtObs, { kind: irtKind, l2: opt.irtL2 });
+  const anchored = Number.isFinite(opt.thetaPriorSd);
+  const fit = fitIrt(irtObs, {
+    kind: irtKind,
+    l2: opt.irtL2,
+    bPriorMean: opt.difficultyPrior,
+    // sd 0 pins θ at the pool file's (a tiny sd keeps the solver's steps finite).
+    ...(anchored ? { thetaPrior: { mean: abilityPriors(input.backbones, obs), sd: Math.max(opt.thetaPriorSd, 1e-3) } } : {}),
+  });
 
   const latencyRmseS: Record<string, number> = {};
   const backbones = input.backbones.map((b) => {
@@ -113,21 +191,31 @@ export function fitPoolProfile(input: FitPoolProfileInput): { profile: PoolProfi
       pb.latencyFit = { n: fit.n, rmseS: fit.rmseS };
       latencyRmseS[b.id] = fit.rmseS;
     }
-    // Fitted abilities replace the pool file's where observed; other domains keep the file's value.
-    pb.ability = { ...pb.ability, ...(irt.theta[b.id] ?? {}) };
-    const byDomain = new Map<Domain, number[]>();
-    for (const o of mine) byDomain.set(o.domain, [...(byDomain.get(o.domain) ?? []), o.outputTokens]);
-    for (const [d, outs] of byDomain) pb.meanOutputTokens[d] = Math.max(1, outs.reduce((s, v) => s + v, 0) / outs.length);
+    // Posterior abilities (the pool file's θ as the prior) where observed; other domains keep the file's value.
+    if (opt.thetaPriorSd > 0) pb.ability = { ...pb.ability, ...(fit.theta[b.id] ?? {}) };
+    // Measured output lengths: per role when the observations name it, else the backbone's mean.
+    const byRoleDomain = new Map<string, number[]>();
+    for (const o of mine) {
+      const k = `${o.role ?? ''}\u0000${o.domain}`;
+      byRoleDomain.set(k, [...(byRoleDomain.get(k) ?? []), o.outputTokens]);
+    }
+    for (const [k, outs] of byRoleDomain) {
+      const [role, d] = k.split('\u0000') as [string, Domain];
+      const mean = Math.max(1, outs.reduce((s, v) => s + v, 0) / outs.length);
+      if (role) ((pb.roleOutputTokens ??= {})[role] ??= {})[d] = mean;
+      else pb.meanOutputTokens[d] = mean;
+    }
     return pb;
   });
 
   const queryOf = new Map<string, string>();
   for (const o of obs) if (!queryOf.has(o.item)) queryOf.set(o.item, o.query);
-  const items = irt.items.map((it) => ({ id: it.id, domain: it.domain, b: it.b, a: it.a }));
+  const items = fit.items.map((it) => ({ id: it.id, domain: it.domain, b: it.b, a: it.a }));
   const regressor = fitDifficultyRegressor(
     items.map((it) => ({ query: queryOf.get(it.id)!, domain: it.domain, b: it.b })),
     opt.regressorLambda,
     opt.hashDim,
+    opt.cvFolds,
   );
   const qTok = new Map<Domain, number[]>();
   for (const [id, q] of queryOf) {
@@ -152,11 +240,13 @@ export function fitPoolProfile(input: FitPoolProfileInput): { profile: PoolProfi
     profile,
     report: {
       irt: irtKind,
-      logLikelihood: irt.logLikelihood,
-      iterations: irt.iterations,
+      logLikelihood: fit.logLikelihood,
+      iterations: fit.iterations,
       items: items.length,
       latencyRmseS,
       regressorTrainRmse: regressor.trainRmse ?? 0,
+      regressorHeldOutRmse: regressor.heldOutRmse ?? 0,
+      thetaPriorSd: opt.thetaPriorSd,
     },
   };
 }

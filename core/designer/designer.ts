@@ -160,6 +160,7 @@ export function prepareDesign(req: DesignRequest): PreparedDesign {
   const slotRoles = orderSlots(req.roles, req.decisionRole);
   const slots: AgentSlot[] = slotRoles.map((r, i) => ({
     role: r.id,
+    roleId: r.id,
     systemTokens: count(r.prompt),
     isDecision: i === slotRoles.length - 1,
     ...(req.roleOutputFactor?.[r.id] !== undefined ? { outputFactor: req.roleOutputFactor[r.id] } : {}),

@@ -115,6 +115,7 @@ export function assignBackbones(req: PluginAssignRequest): PluginAssignResult {
     const factor = req.roleOutputFactor?.[a.role];
     return {
       role: a.id,
+      roleId: a.role,
       systemTokens: count(prompt),
       isDecision: i === agents.length - 1,
       ...(factor !== undefined ? { outputFactor: factor } : {}),

@@ -124,7 +124,7 @@ function compile(spec: MasSpec, rolePrompts: Readonly<Record<string, string>>, c
   const ids = [...order.filter((id) => id !== spec.decision), spec.decision];
   const slots = ids.map((id, i): AgentSlot => {
     const a = spec.agents.find((x) => x.id === id)!;
-    return { role: a.id, systemTokens: count(a.systemPrompt ?? rolePrompts[a.role] ?? ''), isDecision: i === ids.length - 1 };
+    return { role: a.id, roleId: a.role, systemTokens: count(a.systemPrompt ?? rolePrompts[a.role] ?? ''), isDecision: i === ids.length - 1 };
   });
   const pos = new Map(ids.map((id, i) => [id, i]));
   const adj = ids.map(() => new Array<boolean>(ids.length).fill(false));

@@ -1,6 +1,6 @@
 import type { Domain } from '../domain';
 import { MESSAGE_OVERHEAD_TOKENS, agentInputTokens, meanOutputTokens, predictCall, sigmoid, type AgentPrediction } from '../estimate';
-import { abilityFor, type ProfiledBackbone } from '../profiling/pool-profile';
+import { abilityFor, roleOutputTokensOf, type ProfiledBackbone } from '../profiling/pool-profile';
 
 /**
  * Predicted token cost, latency and accuracy of a candidate MAS from the pool profile
@@ -26,6 +26,13 @@ export interface AgentSlot {
   isDecision: boolean;
   /** Role's output length relative to the backbone's mean (default 1; e.g. terse decision agents). */
   outputFactor?: number;
+  /** The agent's role id: a role the profile measured (`roleOutputTokens`) is predicted from its measurements. */
+  roleId?: string;
+}
+
+/** Predicted output tokens of `b` in `slot`: the profile's measured figure for the slot's role, else the mean × outputFactor. */
+export function slotOutputTokens(b: ProfiledBackbone, slot: AgentSlot, domain: Domain): number {
+  return roleOutputTokensOf(b, slot.roleId, domain) ?? meanOutputTokens(b, domain) * (slot.outputFactor ?? 1);
 }
 
 export interface DesignGraph {
@@ -74,7 +81,7 @@ export function standaloneCall(
   ctx: Pick<PredictionContext, 'domain' | 'queryTokens'>,
 ): { costUsd: number; latencyS: number; nIn: number; nOut: number } {
   const nIn = standaloneInputTokens(slot, ctx.queryTokens);
-  const nOut = meanOutputTokens(b, ctx.domain) * (slot.outputFactor ?? 1);
+  const nOut = slotOutputTokens(b, slot, ctx.domain);
   return { ...predictCall(b, nIn, nOut), nIn, nOut };
 }
 
@@ -112,7 +119,7 @@ export function predictMas(g: DesignGraph, ctx: PredictionContext): MasPredictio
       peer += 2 * pu.pCorrect - 1;
       nPeers++;
     }
-    const nOut = meanOutputTokens(b, ctx.domain) * (slot.outputFactor ?? 1);
+    const nOut = slotOutputTokens(b, slot, ctx.domain);
     const { costUsd: cost, latencyS: lat } = predictCall(b, nIn, nOut);
     const theta = abilityFor(b, ctx.domain);
     const sway = ctx.peerSway.min + (ctx.peerSway.max - ctx.peerSway.min) * (1 - sigmoid(theta));

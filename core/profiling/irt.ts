@@ -24,6 +24,15 @@ export interface IrtOptions {
   maxIterations: number;
   /** Stop when the largest parameter change in a sweep is below this. */
   tolerance: number;
+  /**
+   * Informative normal prior on θ (replaces the L2 prior on θ): θ_{m,d} ~ N(mean[m][d], sd²). With
+   * it the fit is the posterior mode: a backbone with few observations stays near its prior, one
+   * with many moves to what the data say, and the prior anchors the logit scale's location.
+   * Backbone/domain pairs missing from `mean` keep the plain L2 prior around 0.
+   */
+  thetaPrior?: { mean: Readonly<Record<string, Partial<Record<Domain, number>>>>; sd: number };
+  /** Mean of the L2 prior on item difficulties b (default 0). */
+  bPriorMean?: number;
 }
 
 const DEFAULT_IRT_OPTIONS: IrtOptions = { kind: '2pl', l2: 0.1, maxIterations: 300, tolerance: 1e-5 };
@@ -39,6 +48,8 @@ export interface IrtFit {
   kind: IrtKind;
   /** θ per backbone per domain it was observed on. */
   theta: Record<string, Partial<Record<Domain, number>>>;
+  /** Posterior standard error of each θ (Laplace: 1/√(Fisher information + prior precision)). */
+  thetaSe: Record<string, Partial<Record<Domain, number>>>;
   items: IrtItem[];
   logLikelihood: number;
   iterations: number;
@@ -71,6 +82,24 @@ export function fitIrt(obs: readonly IrtObservation[], options: Partial<IrtOptio
   });
   const theta = new Float64Array(thetaIdx.size);
   const b = new Float64Array(itemIdx.size);
+  // Prior mean and precision of every θ and b (α keeps the L2 prior around 0).
+  const thetaMean = new Float64Array(theta.length);
+  const thetaPrec = new Float64Array(theta.length).fill(opt.l2);
+  if (opt.thetaPrior) {
+    if (!(opt.thetaPrior.sd > 0)) throw new Error('fitIrt: thetaPrior.sd must be positive');
+    for (const [key, i] of thetaIdx) {
+      const [backbone, domain] = key.split('\u0000') as [string, Domain];
+      const m = opt.thetaPrior.mean[backbone]?.[domain];
+      if (m === undefined) continue;
+      thetaMean[i] = m;
+      thetaPrec[i] = 1 / opt.thetaPrior.sd ** 2;
+    }
+  }
+  theta.set(thetaMean);
+  const bMean = new Float64Array(b.length).fill(opt.bPriorMean ?? 0);
+  const bPrec = new Float64Array(b.length).fill(opt.l2);
+  const alphaMean = new Float64Array(itemIdx.size);
+  const alphaPrec = new Float64Array(itemIdx.size).fill(opt.l2);
   const alpha = new Float64Array(itemIdx.size);
   // Initialise b from item p-values (logit of the miss rate) for a quick start.
   const hit = new Float64Array(b.length);
@@ -88,9 +117,9 @@ export function fitIrt(obs: readonly IrtObservation[], options: Partial<IrtOptio
   let iterations = 0;
   for (; iterations < opt.maxIterations; iterations++) {
     let maxDelta = 0;
-    const apply = (params: Float64Array, g: Float64Array, h: Float64Array): void => {
+    const apply = (params: Float64Array, g: Float64Array, h: Float64Array, mean: Float64Array, prec: Float64Array): void => {
       for (let i = 0; i < params.length; i++) {
-        const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, (g[i]! - opt.l2 * params[i]!) / (h[i]! + opt.l2)));
+        const step = Math.max(-MAX_STEP, Math.min(MAX_STEP, (g[i]! - prec[i]! * (params[i]! - mean[i]!)) / (h[i]! + prec[i]!)));
         params[i]! += step;
         maxDelta = Math.max(maxDelta, Math.abs(step));
       }
@@ -104,7 +133,7 @@ export function fitIrt(obs: readonly IrtObservation[], options: Partial<IrtOptio
         g[r.t]! += (r.y - p) * a;
         h[r.t]! += p * (1 - p) * a * a;
       }
-      apply(theta, g, h);
+      apply(theta, g, h, thetaMean, thetaPrec);
     }
     // b block
     {
@@ -115,7 +144,7 @@ export function fitIrt(obs: readonly IrtObservation[], options: Partial<IrtOptio
         g[r.q]! -= (r.y - p) * a;
         h[r.q]! += p * (1 - p) * a * a;
       }
-      apply(b, g, h);
+      apply(b, g, h, bMean, bPrec);
     }
     // α block (2PL only)
     if (opt.kind === '2pl') {
@@ -127,7 +156,7 @@ export function fitIrt(obs: readonly IrtObservation[], options: Partial<IrtOptio
         g[r.q]! += (r.y - p) * a * d;
         h[r.q]! += p * (1 - p) * (a * d) * (a * d);
       }
-      apply(alpha, g, h);
+      apply(alpha, g, h, alphaMean, alphaPrec);
     }
     if (maxDelta < opt.tolerance) {
       iterations++;
@@ -136,19 +165,24 @@ export function fitIrt(obs: readonly IrtObservation[], options: Partial<IrtOptio
   }
 
   let logLikelihood = 0;
+  const info = new Float64Array(theta.length);
   for (const r of rows) {
     const a = opt.kind === '2pl' ? Math.exp(alpha[r.q]!) : 1;
     const p = Math.min(1 - 1e-12, Math.max(1e-12, sigmoid(a * (theta[r.t]! - b[r.q]!))));
     logLikelihood += r.y ? Math.log(p) : Math.log(1 - p);
+    info[r.t]! += p * (1 - p) * a * a;
   }
   const thetaOut: Record<string, Partial<Record<Domain, number>>> = {};
+  const thetaSe: Record<string, Partial<Record<Domain, number>>> = {};
   for (const [key, i] of thetaIdx) {
     const [backbone, domain] = key.split('\u0000') as [string, Domain];
     (thetaOut[backbone] ??= {})[domain] = theta[i]!;
+    (thetaSe[backbone] ??= {})[domain] = 1 / Math.sqrt(info[i]! + thetaPrec[i]!);
   }
   return {
     kind: opt.kind,
     theta: thetaOut,
+    thetaSe,
     items: itemIds.map((id, q) => ({
       id,
       domain: itemDomain[q]!,

@@ -27,6 +27,12 @@ const ProfiledBackboneSchema = z
     /** θ_{m,d} on the IRT logit scale. */
     ability: z.partialRecord(DomainSchema, z.number()),
     meanOutputTokens: z.partialRecord(DomainSchema, z.number().positive()),
+    /**
+     * Measured mean output tokens per role id (e.g. `decision`) and domain, for the roles profiling
+     * ran; a role listed here is predicted from its own measurements, every other role from
+     * `meanOutputTokens`.
+     */
+    roleOutputTokens: z.record(z.string().min(1), z.partialRecord(DomainSchema, z.number().positive())).optional(),
   })
   .strict();
 export type ProfiledBackbone = z.infer<typeof ProfiledBackboneSchema>;
@@ -45,6 +51,8 @@ const DifficultyRegressorSchema = z
     /** Rows it was fitted on (0: the prior, predicting `bias` for every query). */
     n: z.number().int().nonnegative(),
     trainRmse: z.number().nonnegative().optional(),
+    /** Cross-validated (held-out) RMSE: the σ_b the designer integrates over. */
+    heldOutRmse: z.number().nonnegative().optional(),
   })
   .strict();
 export type DifficultyRegressor = z.infer<typeof DifficultyRegressorSchema>;
@@ -111,6 +119,20 @@ export function priorDifficultyRegressor(bias = 0): DifficultyRegressor {
 export function predictDifficulty(reg: DifficultyRegressor, text: string, domain: Domain): number {
   if (reg.n === 0) return reg.bias;
   return linearPredict(reg, queryFeatures(text, domain, { hashDim: reg.hashDim }));
+}
+
+/**
+ * σ_b of b̂(q) for the designer: the regressor's held-out error when it was fitted (training error
+ * understates it), else undefined (the portfolio's default spread).
+ */
+export function difficultySpreadOf(reg: DifficultyRegressor): number | undefined {
+  if (reg.n === 0) return undefined;
+  return reg.heldOutRmse ?? reg.trainRmse;
+}
+
+/** Mean output tokens of `b` in role `role` (a role id): its measured figure when profiled, else the domain's mean. */
+export function roleOutputTokensOf(b: ProfiledBackbone, role: string | undefined, domain: Domain): number | undefined {
+  return role !== undefined ? b.roleOutputTokens?.[role]?.[domain] : undefined;
 }
 
 /** θ_{m,d}, falling back to the backbone's mean ability over other domains, then 0. */
