@@ -10,8 +10,11 @@
  *   npm run evaluate                                   # the full evaluation (defaults below)
  *   npm run evaluate -- --limit 30 --methods agentbalance,cascade,cot-sc --benchmarks gsm8k
  *
- * Hyper-parameters are the product's defaults for every benchmark; the designer trains on each
- * benchmark's train split only, and queries come from the test split.
+ * Hyper-parameters are the product's defaults for every benchmark; before each benchmark's campaign
+ * the pool is profiled on that benchmark's profile split (`agentbalance profile`: measured output
+ * lengths and latency models, abilities shrunk toward the pool file's), the designer trains on the
+ * train split only, and queries come from the test split. `--profile-limit 0` skips profiling (the
+ * designer then uses the pool file's profile).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { campaignSpecFrom, runCampaign } from '../client/commands/campaign';
+import { profileBenchmark } from '../client/commands/designer';
 import type { Report } from '../activities/report';
 import { renderSvg, svgToPng } from '../activities/report';
 import type { CurveStatistics, PairedDiff } from '../core/campaign/statistics';
@@ -66,6 +70,8 @@ interface BenchmarkResult {
   runs: number;
   wallS: number;
   simulated: boolean;
+  /** The pool profile the designer used. */
+  profile: { source: 'profiling' | 'pool-file'; observations: number; items: number; wallS: number; regressorHeldOutRmse?: number; thetaPriorSd?: number };
   perKind: Record<
     string,
     {
@@ -80,7 +86,7 @@ interface BenchmarkResult {
   >;
 }
 
-function summarise(benchmark: string, report: Report, wallS: number): BenchmarkResult {
+function summarise(benchmark: string, report: Report, wallS: number, profile: BenchmarkResult['profile']): BenchmarkResult {
   const m = report.metrics;
   const perKind: BenchmarkResult['perKind'] = {};
   for (const kind of ['cost', 'latency'] as const) {
@@ -119,6 +125,7 @@ function summarise(benchmark: string, report: Report, wallS: number): BenchmarkR
     runs: report.runs.stored,
     wallS,
     simulated: report.simulated,
+    profile,
     perKind,
   };
 }
@@ -160,7 +167,13 @@ function markdown(results: readonly BenchmarkResult[], info: Record<string, stri
   }
   out.push('## Per benchmark', '');
   for (const r of results)
-    out.push(`- ${r.benchmark}: campaign \`${r.campaignId}\`, ${r.queries} queries, ${r.runs} runs in ${(r.wallS / 60).toFixed(1)} min; full report in [${r.benchmark}/report.md](${r.benchmark}/report.md)`);
+    out.push(
+      `- ${r.benchmark}: campaign \`${r.campaignId}\`, ${r.queries} queries, ${r.runs} runs in ${(r.wallS / 60).toFixed(1)} min; pool profile: ${
+        r.profile.source === 'profiling'
+          ? `profiled on the profile split (${r.profile.items} queries, ${r.profile.observations} calls, ${r.profile.wallS.toFixed(0)} s; abilities around the pool file's, prior sd ${r.profile.thetaPriorSd}; σ_b ${r.profile.regressorHeldOutRmse?.toFixed(2)} held out)`
+          : 'the pool file\'s (not profiled)'
+      }; full report in [${r.benchmark}/report.md](${r.benchmark}/report.md)`,
+    );
   out.push('');
   return out.join('\n');
 }
@@ -212,6 +225,7 @@ async function main(): Promise<void> {
     .option('--data-root <dir>', 'folder holding <benchmark>/ datasets (default ../shared/datasets)')
     .option('--out <dir>', 'output folder', path.join(PROJECT_ROOT, 'bench/results/evaluation'))
     .option('--rerun-methods <list>', 'forget these methods\' stored runs in each benchmark\'s campaign and run them again (after changing their code); the other methods\' runs are kept')
+    .option('--profile-limit <n>', "profile-split queries per backbone to profile on before each campaign (0: the pool file's profile)", '40')
     .parse()
     .opts<Record<string, string>>();
   const root = datasetsRoot(o.dataRoot);
@@ -235,6 +249,21 @@ async function main(): Promise<void> {
   for (const benchmark of o.benchmarks!.split(',').map((s) => s.trim()).filter(Boolean)) {
     const t0 = Date.now();
     process.stderr.write(`evaluate: ${benchmark}…\n`);
+    const profileLimit = Number(o.profileLimit);
+    let profile: BenchmarkResult['profile'] = { source: 'pool-file', observations: 0, items: 0, wallS: 0 };
+    if (profileLimit > 0) {
+      // Profile split only (never the test split): the designer then trains on the measured profile.
+      const p0 = Date.now();
+      const res = await profileBenchmark({ pool: o.pool, benchmark, data: path.join(root, benchmark), limit: String(profileLimit), seed: '0' });
+      profile = {
+        source: 'profiling',
+        observations: res.observations,
+        items: res.report.items,
+        wallS: (Date.now() - p0) / 1000,
+        regressorHeldOutRmse: res.report.regressorHeldOutRmse,
+        thetaPriorSd: res.report.thetaPriorSd,
+      };
+    }
     const { spec, rerunMethods } = campaignSpecFrom({
       benchmark,
       data: path.join(root, benchmark),
@@ -255,7 +284,7 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     for (const f of [summary.reportFiles.markdown, summary.reportFiles.json, ...summary.reportFiles.charts])
       copyFileSync(f, path.join(dir, path.basename(f)));
-    results.push(summarise(benchmark, report, (Date.now() - t0) / 1000));
+    results.push(summarise(benchmark, report, (Date.now() - t0) / 1000, profile));
     campaignCodeVersions.add(report.meta.codeVersion);
     writeFileSync(path.join(outDir, 'evaluation.json'), JSON.stringify({ simulated: results.some((r) => r.simulated), results }, null, 2));
   }
@@ -266,6 +295,10 @@ async function main(): Promise<void> {
     'Latency budgets (s)': o.latencyBudgets!,
     'Queries per benchmark': results.map((r) => `${r.benchmark} ${r.queries}`).join(', ') + ' (the first N of each test split; HumanEval\'s test split holds 82)',
     'Wall time': `${((Date.now() - started) / 60000).toFixed(1)} min on ${os.cpus().length} CPU cores; load average ${load0.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end (the machine is shared)`,
+    'Pool profile':
+      Number(o.profileLimit) > 0
+        ? `profiled per benchmark on its profile split before its campaign (${o.profileLimit} queries × every backbone, alone as the decision agent): measured output lengths and latency models; abilities: the pool file's as a prior (sd ${results[0]?.profile.thetaPriorSd ?? '–'} logit) updated by a 1PL fit; σ_b: held-out error of the difficulty regressor`
+        : "the pool file's (no profiling: --profile-limit 0)",
     'Common random numbers': 'yes: a call\'s outcome depends on (seed, backbone, query, prompt, sample index) only',
     'Command': `npm run evaluate -- ${process.argv.slice(2).join(' ')}`.trim(),
     'Code version': o.rerunMethods

@@ -91,6 +91,44 @@ async function profileArgs(raw: Record<string, unknown>): Promise<ProfileJobArgs
   };
 }
 
+/**
+ * Runs profiling (the `profilePool` workflow) for one benchmark's profile split and saves the pool
+ * profile where the designer finds it (activities/designer-service.ts currentProfile). `raw` holds
+ * the `profile` command's flags (pool, benchmark, data, limit, seed, concurrency, ...).
+ */
+export async function profileBenchmark(raw: Record<string, unknown>): Promise<Awaited<ReturnType<typeof fitStoredProfile>>> {
+  const args = await profileArgs(raw);
+  const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
+  const { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } = lazy<typeof import('@temporalio/client')>('@temporalio/client', __filename);
+  const res = await withTemporal(async ({ client }) => {
+    let handle;
+    try {
+      handle = await client.workflow.start('profilePool', {
+        taskQueue: MAIN_TASK_QUEUE,
+        workflowId: args.profileId,
+        args: [args],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      });
+      process.stderr.write(`agentbalance: profiling ${args.profileId}\n`);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      process.stderr.write(`agentbalance: reattached to the running profiling ${args.profileId}\n`);
+      handle = client.workflow.getHandle(args.profileId);
+    }
+    const progress = progressReporter('profiling', 'calls');
+    const poll = pollProgress<ProfilingProgress>(handle, (p) => progress.update(p.done + (p.failed ?? 0), p.total, p.failed ? `${p.failed} failed` : undefined));
+    try {
+      return (await handle.result().catch((err: unknown) => {
+        throw new Error(`profiling ${args.profileId} failed: ${failureChain(err)}`);
+      })) as Awaited<ReturnType<typeof fitStoredProfile>>;
+    } finally {
+      await poll.stop();
+      progress.stop();
+    }
+  });
+  return res;
+}
+
 export function registerDesignerCommands(program: Command): void {
   program
     .command('profile')
@@ -104,37 +142,11 @@ export function registerDesignerCommands(program: Command): void {
     .option('--concurrency-per-backbone <n>', "calls in flight per backbone (default: the pool file's maxConcurrency; 1 for endpoints on this machine)")
     .option('--skip-bad-records', 'skip (and count) malformed dataset records')
     .action(async (raw: Record<string, unknown>) => {
-      const args = await profileArgs(raw);
-      const { withTemporal } = lazy<typeof import('../temporal-env')>('../temporal-env', __filename);
-      const { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } = lazy<typeof import('@temporalio/client')>('@temporalio/client', __filename);
-      const res = await withTemporal(async ({ client }) => {
-        let handle;
-        try {
-          handle = await client.workflow.start('profilePool', {
-            taskQueue: MAIN_TASK_QUEUE,
-            workflowId: args.profileId,
-            args: [args],
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          });
-          process.stderr.write(`agentbalance: profiling ${args.profileId}\n`);
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          process.stderr.write(`agentbalance: reattached to the running profiling ${args.profileId}\n`);
-          handle = client.workflow.getHandle(args.profileId);
-        }
-        const progress = progressReporter('profiling', 'calls');
-        const poll = pollProgress<ProfilingProgress>(handle, (p) => progress.update(p.done + (p.failed ?? 0), p.total, p.failed ? `${p.failed} failed` : undefined));
-        try {
-          return (await handle.result().catch((err: unknown) => {
-            throw new Error(`profiling ${args.profileId} failed: ${failureChain(err)}`);
-          })) as Awaited<ReturnType<typeof fitStoredProfile>>;
-        } finally {
-          await poll.stop();
-          progress.stop();
-        }
-      });
+      const res = await profileBenchmark(raw);
       console.log(`pool profile saved: ${res.file}`);
-      console.log(`IRT ${res.report.irt} over ${res.report.items} items; difficulty regressor RMSE ${res.report.regressorTrainRmse.toFixed(3)}`);
+      console.log(
+        `IRT ${res.report.irt} over ${res.report.items} items, abilities around the pool file's (prior sd ${res.report.thetaPriorSd}); difficulty regressor RMSE ${res.report.regressorTrainRmse.toFixed(3)} (training), ${res.report.regressorHeldOutRmse.toFixed(3)} (held out: the designer's σ_b)`,
+      );
     });
 
   program
