@@ -66,13 +66,14 @@ interface ProfilingOptions {
 }
 
 /**
- * The profiling defaults, the same for every benchmark. THETA_PRIOR_SD = 0.5 logit: the pool file's
- * θ come from public scores on each domain's reference benchmark, and 0.5 logit is about ±10
- * accuracy points around 70 %, the spread of such scores across benchmarks of one domain; 40
- * queries of one backbone carry a standard error of about 0.4 logit, so the fit and the prior
- * weigh about equally at the product's default profiling size.
+ * The profiling defaults, the same for every benchmark. THETA_PRIOR_SD = 0.25 logit: of 0.125,
+ * 0.25, 0.5, 1, 2 and no prior, the lowest held-out log-loss of 5-fold cross-validation over the
+ * profile-split observations of GSM8K, MMLU, MATH-500 and HumanEval together (bench/profile-prior.ts;
+ * bench/results/profile-prior.md). With 40 queries a backbone's θ has a standard error of about
+ * 0.4 logit, so the pool file's θ weighs about 2.5× the data there, and the data win from about
+ * 100 queries on.
  */
-export const THETA_PRIOR_SD = 0.5;
+export const THETA_PRIOR_SD = 0.25;
 
 const DEFAULT_PROFILING: ProfilingOptions = {
   irt: '1pl',
