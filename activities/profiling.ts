@@ -49,7 +49,8 @@ interface ProfilingOptions {
   irt: IrtKind | 'auto';
   min2plResponses: number;
   irtL2: number;
-  regressorLambda: number;
+  /** Ridge penalty of the difficulty regressor, or 'cv': chosen by held-out error (REGRESSOR_LAMBDAS). */
+  regressorLambda: number | 'cv';
   hashDim: number;
   /** Fewer latency observations than this keep the pool file's latency model. */
   minLatencyObservations: number;
@@ -79,7 +80,7 @@ const DEFAULT_PROFILING: ProfilingOptions = {
   irt: '1pl',
   min2plResponses: 8,
   irtL2: 0.1,
-  regressorLambda: 1,
+  regressorLambda: 'cv',
   hashDim: DEFAULT_QUERY_FEATURES.hashDim,
   minLatencyObservations: 5,
   thetaPriorSd: THETA_PRIOR_SD,
@@ -105,28 +106,47 @@ export interface ProfilingReport {
   thetaPriorSd: number;
 }
 
-/** Ridge regression b̂(q) on hashed n-gram + length features of the items' query texts. */
+/**
+ * Ridge penalties the difficulty regressor chooses from by held-out error; Infinity is the constant
+ * (every query gets the items' mean difficulty), which wins when the text features predict worse
+ * than no features on unseen queries (a few tens of items and 140 features often do).
+ */
+export const REGRESSOR_LAMBDAS: readonly number[] = [1, 10, 100, Infinity];
+
+/**
+ * Ridge regression b̂(q) on hashed n-gram + length features of the items' query texts. `lambda`
+ * 'cv' picks the penalty of REGRESSOR_LAMBDAS with the lowest K-fold held-out RMSE.
+ */
 export function fitDifficultyRegressor(
   items: readonly { query: string; domain: Domain; b: number }[],
-  lambda: number,
+  lambda: number | 'cv',
   hashDim: number,
   folds = 5,
 ): DifficultyRegressor {
   if (items.length < 2) return priorDifficultyRegressor(items[0]?.b ?? 0);
   const X = items.map((it) => queryFeatures(it.query, it.domain, { hashDim }));
   const y = items.map((it) => it.b);
-  const model = ridgeFit(X, y, lambda);
+  const scored = (lambda === 'cv' ? REGRESSOR_LAMBDAS : [lambda]).map((l) => ({ l, cv: crossValidatedRmse(X, y, l, folds) }));
+  const best = scored.reduce((a, b) => (b.cv < a.cv ? b : a));
+  const model = fitRidgeOrConstant(X, y, best.l);
   const trainRmse = Math.sqrt(X.reduce((s, x, i) => s + (linearPredict(model, x) - y[i]!) ** 2, 0) / X.length);
   return {
     featuresVersion: QUERY_FEATURES_VERSION,
     hashDim,
     weights: model.weights,
     bias: model.bias,
-    lambda,
+    // The schema stores a finite penalty; the constant model is recorded as weights of zero.
+    lambda: Number.isFinite(best.l) ? best.l : 1e12,
     n: items.length,
     trainRmse,
-    heldOutRmse: crossValidatedRmse(X, y, lambda, folds),
+    heldOutRmse: best.cv,
   };
+}
+
+/** Ridge fit, or (λ = ∞) the constant model: zero weights, the mean as the bias. */
+function fitRidgeOrConstant(X: readonly number[][], y: readonly number[], lambda: number): { weights: number[]; bias: number } {
+  if (Number.isFinite(lambda)) return ridgeFit(X, y, lambda);
+  return { weights: new Array<number>(X[0]?.length ?? 0).fill(0), bias: y.reduce((s, v) => s + v, 0) / y.length };
 }
 
 /**
@@ -140,7 +160,7 @@ export function crossValidatedRmse(X: readonly number[][], y: readonly number[],
   for (let f = 0; f < k; f++) {
     const trainIdx = y.map((_, i) => i).filter((i) => i % k !== f);
     const testIdx = y.map((_, i) => i).filter((i) => i % k === f);
-    const m = ridgeFit(
+    const m = fitRidgeOrConstant(
       trainIdx.map((i) => X[i]!),
       trainIdx.map((i) => y[i]!),
       lambda,

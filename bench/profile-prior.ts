@@ -20,7 +20,7 @@ import { unitHash } from '../core/splits';
 import { loadPool } from '../activities/pool-loader';
 import { stateDir } from '../infra/paths';
 
-const CANDIDATES = [0.125, 0.25, 0.5, 1, 2, Infinity];
+const CANDIDATES = [0, 0.0625, 0.125, 0.25, 0.5, 1, 2, Infinity];
 const FOLDS = 5;
 
 const pool = loadPool(process.env.AGENTBALANCE_PRIOR_POOL ?? 'sim-14');
@@ -66,7 +66,8 @@ for (const [id, { benchmark, obs }] of jobs) {
         kind: '1pl',
         l2: 0.1,
         bPriorMean: DIFFICULTY_PRIOR[b].mu,
-        ...(Number.isFinite(sd) ? { thetaPrior: { mean, sd } } : {}),
+        // sd 0 pins θ at the pool file's (a tiny sd keeps the solver's steps finite).
+        ...(Number.isFinite(sd) ? { thetaPrior: { mean, sd: Math.max(sd, 1e-3) } } : {}),
       });
       const bOf = new Map(fit.items.map((it) => [it.id, it.b]));
       for (const o of test) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crossValidatedRmse, fitDifficultyRegressor, fitPoolProfile, THETA_PRIOR_SD, type ProfilingObservation } from '../../activities/profiling';
 import { fitIrt, irtProbability } from '../../core/profiling/irt';
-import { difficultySpreadOf } from '../../core/profiling/pool-profile';
+import { difficultySpreadOf, predictDifficulty } from '../../core/profiling/pool-profile';
 import { predictMas, slotOutputTokens, type AgentSlot } from '../../core/designer/predict';
 import { Rng } from '../../core/random';
 import type { Backbone } from '../../core/pool';
@@ -102,6 +102,15 @@ test('σ_b is the held-out error: at least the training error when features carr
   const reg = fitDifficultyRegressor(items, 1, 64);
   assert.ok(reg.trainRmse! < reg.heldOutRmse!, `train ${reg.trainRmse}, held-out ${reg.heldOutRmse}`);
   assert.equal(difficultySpreadOf(reg), reg.heldOutRmse);
+  // Penalty by held-out error: with no signal the constant (the items' mean) predicts best.
+  const chosen = fitDifficultyRegressor(items, 'cv', 64);
+  assert.ok(chosen.heldOutRmse! <= reg.heldOutRmse!);
+  assert.ok(chosen.weights.every((w) => w === 0), 'uninformative features: the constant model');
+  const meanB = items.reduce((s, it) => s + it.b, 0) / items.length;
+  assert.ok(Math.abs(predictDifficulty(chosen, 'anything at all', 'math') - meanB) < 1e-9);
+  // With signal in the text (difficulty grows with the number of steps) the features are kept.
+  const informative = fitDifficultyRegressor(qs.map((q) => ({ query: q.text, domain: 'math' as const, b: q.difficulty })), 'cv', 64);
+  assert.ok(informative.weights.some((w) => w !== 0), `λ ${informative.lambda}`);
   // An exact linear relation is predicted out of sample too.
   const X = Array.from({ length: 30 }, (_, i) => [i / 10, (i % 3) / 2]);
   assert.ok(crossValidatedRmse(X, X.map(([a, b]) => 2 * a! - b! + 1), 1e-9, 5) < 1e-4);
