@@ -111,7 +111,7 @@ export interface ProfilingReport {
  * (every query gets the items' mean difficulty), which wins when the text features predict worse
  * than no features on unseen queries (a few tens of items and 140 features often do).
  */
-export const REGRESSOR_LAMBDAS: readonly number[] = [1, 10, 100, Infinity];
+const REGRESSOR_LAMBDAS: readonly number[] = [1, 10, 100, Infinity];
 
 /**
  * Ridge regression b̂(q) on hashed n-gram + length features of the items' query texts. `lambda`
