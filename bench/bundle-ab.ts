@@ -19,14 +19,11 @@ process.env.AGENTBALANCE_STATE_DIR = STATE;
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createObserveSinks } from '../activities/observe';
-import type { RunMasInput } from '../core/mas';
-import { BUILTIN_POOLS } from '../core/pool-file';
-import { rolePrompts, DECISION_ROLE_ID } from '../core/roles';
-import { getBuiltinSample } from '../core/benchmarks/builtin';
 import { startOrReuseDevServer } from '../infra/dev-server';
 import { freePort } from '../infra/net';
 import { mainActivities, workflowBundle } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
+import { oneAgentRunInput } from './measure';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -52,17 +49,7 @@ async function main(): Promise<void> {
   );
   const running = workers.map((w) => w.run());
   const client = new Client({ connection: conn });
-  const pool = BUILTIN_POOLS['sim-14']!;
-  const task = getBuiltinSample('sample-math')[0]!;
-  const input: RunMasInput = {
-    query: task.question,
-    task,
-    spec: { agents: [{ id: 'decision', role: DECISION_ROLE_ID, backbone: 'gpt-4o-mini', maxTokens: 256 }], edges: [], decision: 'decision' },
-    budgets: {},
-    backbones: [pool.backbones.find((b) => b.id === 'gpt-4o-mini')!],
-    rolePrompts: rolePrompts('math'),
-    simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: 'ab' },
-  };
+  const input = oneAgentRunInput('ab');
   const ms: number[][] = [[], []];
   const ratio: number[] = [];
   for (let r = -5; r < rounds; r++) {

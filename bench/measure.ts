@@ -3,6 +3,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../infra/paths';
+import type { RunMasInput } from '../core/mas';
+import { BUILTIN_POOLS } from '../core/pool-file';
+import { rolePrompts, DECISION_ROLE_ID } from '../core/roles';
+import { getBuiltinSample } from '../core/benchmarks/builtin';
 
 /** A process's resident memory (0 once it has exited). */
 export function rssBytes(pid: number): number {
@@ -35,4 +39,19 @@ export function timeReport(state: string, campaignId: string): { seconds: number
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`report failed: ${r.stderr.slice(-500)}`);
   return { seconds: Number(seconds.toFixed(1)), peakRssMiB: Math.round(Number(r.stderr.trim().split('\n').at(-1)) / 1024) };
+}
+
+/** The one-agent run the #17 probes time: gpt-4o-mini alone on the first sample-math query, sim-14, time factor 0. */
+export function oneAgentRunInput(seed: string): RunMasInput {
+  const pool = BUILTIN_POOLS['sim-14']!;
+  const task = getBuiltinSample('sample-math')[0]!;
+  return {
+    query: task.question,
+    task,
+    spec: { agents: [{ id: 'decision', role: DECISION_ROLE_ID, backbone: 'gpt-4o-mini', maxTokens: 256 }], edges: [], decision: 'decision' },
+    budgets: {},
+    backbones: [pool.backbones.find((b) => b.id === 'gpt-4o-mini')!],
+    rolePrompts: rolePrompts('math'),
+    simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed },
+  };
 }

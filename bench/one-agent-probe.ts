@@ -25,14 +25,11 @@ import { makeCallAgent } from '../activities/call-agent';
 import { gradeAnswer } from '../activities/grading';
 import { getProvider } from '../activities/providers';
 import { MAIN_TASK_QUEUE } from '../core/queues';
-import type { RunMasInput } from '../core/mas';
-import { BUILTIN_POOLS } from '../core/pool-file';
-import { rolePrompts, DECISION_ROLE_ID } from '../core/roles';
-import { getBuiltinSample } from '../core/benchmarks/builtin';
 import { startOrReuseDevServer } from '../infra/dev-server';
 import { freePort } from '../infra/net';
 import { DEFAULT_WORKER_CONFIG, startWorkers } from '../workers/worker';
 import { installRuntime } from '../workers/runtime';
+import { oneAgentRunInput } from './measure';
 
 const EventType = temporal.api.enums.v1.EventType;
 const RUNS = Number(process.argv[2] ?? 30);
@@ -65,17 +62,7 @@ async function main(): Promise<void> {
     { callAgent, gradeAnswer: timed('gradeAnswer', gradeAnswer) },
   );
   const client = new Client({ connection: conn });
-  const pool = BUILTIN_POOLS['sim-14']!;
-  const task = getBuiltinSample('sample-math')[0]!;
-  const input: RunMasInput = {
-    query: task.question,
-    task,
-    spec: { agents: [{ id: 'decision', role: DECISION_ROLE_ID, backbone: 'gpt-4o-mini', maxTokens: 256 }], edges: [], decision: 'decision' },
-    budgets: {},
-    backbones: [pool.backbones.find((b) => b.id === 'gpt-4o-mini')!],
-    rolePrompts: rolePrompts('math'),
-    simulation: { timeFactor: 0, rate429: 0, rate5xx: 0, seed: 'probe' },
-  };
+  const input = oneAgentRunInput('probe');
   const phases: Record<string, number[]> = {};
   const add = (k: string, v: number) => (phases[k] ??= []).push(v);
   for (let i = -5; i < RUNS; i++) {
