@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { BenchmarkId, Domain } from '../core/domain';
 import { designMas, type RoleInfo } from '../core/designer/designer';
 import { assignBackbones, noAgentWeaker, pluginImproves } from '../core/designer/plugin';
-import { choosePortfolio, DEFAULT_PORTFOLIO, portfolio, scoreSpec, type PortfolioHyper } from '../core/designer/portfolio';
+import { choosePortfolio, DEFAULT_PORTFOLIO, portfolio, scoreSpec, type PortfolioHyper, type ScoreRequest } from '../core/designer/portfolio';
 import { COT_AGGREGATE, COT_SAMPLE } from '../core/methods/templates';
 import { countTokens } from '../core/tokens';
 import type { MasSpec } from '../core/mas';
@@ -139,21 +139,12 @@ export function designerPlanner(d: LoadedDesigner, hyper: Partial<PortfolioHyper
       embedder: d.embedder,
       solver: d.solver,
     });
-    const reg = d.profile.difficultyRegressor;
     const entries = portfolio({
-      profile: d.profile,
-      domain,
-      budgets: ctx.budgets,
-      difficulty: res.predicted.difficulty,
-      ...(difficultySpreadOf(reg) !== undefined ? { difficultySpread: difficultySpreadOf(reg)! } : {}),
-      queryTokens: countTokens(ctx.task.question),
-      countTokens: cachedCount,
-      peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },
+      ...scoreRequest(d, ctx, res.predicted.difficulty, hyper),
       decisionRole: ctx.decisionRole,
       votePrompts: { sample: COT_SAMPLE, aggregate: COT_AGGREGATE },
       choiceOptions: ctx.task.answer.kind === 'choice' ? ctx.task.answer.options.length || 4 : 0,
       learned: { spec: res.spec, rolePrompts },
-      hyper,
     });
     const pick = choosePortfolio(entries, ctx.budgets, hyper);
     const predicted = `predicted acc ${pick.score.toFixed(3)} under the budgets, $${pick.costUsd.toPrecision(3)}, ${pick.latencyS.toFixed(2)} s`;
@@ -170,6 +161,22 @@ export function designerPlanner(d: LoadedDesigner, hyper: Partial<PortfolioHyper
           (ctx.budgets.maxLatencyS === undefined || pick.worstLatencyS <= ctx.budgets.maxLatencyS),
       },
     };
+  };
+}
+
+/** What the portfolio scores a design of this query with (the planner's and the plug-in's in common). */
+function scoreRequest(d: LoadedDesigner, ctx: MethodContext, difficulty: number, hyper: Partial<PortfolioHyper>): ScoreRequest {
+  const spread = difficultySpreadOf(d.profile.difficultyRegressor);
+  return {
+    profile: d.profile,
+    domain: ctx.task.domain,
+    budgets: ctx.budgets,
+    difficulty,
+    ...(spread !== undefined ? { difficultySpread: spread } : {}),
+    queryTokens: countTokens(ctx.task.question),
+    countTokens: cachedCount,
+    peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },
+    hyper,
   };
 }
 
@@ -205,18 +212,7 @@ export function designerAssigner(d: LoadedDesigner, hyper: Partial<PortfolioHype
       solver: d.solver,
       hyper: d.designer.hyper,
     });
-    const reg = d.profile.difficultyRegressor;
-    const req = {
-      profile: d.profile,
-      domain: ctx.task.domain,
-      budgets: ctx.budgets,
-      difficulty: predictDifficulty(reg, ctx.task.question, ctx.task.domain),
-      ...(difficultySpreadOf(reg) !== undefined ? { difficultySpread: difficultySpreadOf(reg)! } : {}),
-      queryTokens: countTokens(ctx.task.question),
-      countTokens: cachedCount,
-      peerSway: { min: d.designer.hyper.peerSwayMin, max: d.designer.hyper.peerSwayMax },
-      hyper,
-    };
+    const req = scoreRequest(d, ctx, predictDifficulty(d.profile.difficultyRegressor, ctx.task.question, ctx.task.domain), hyper);
     const tol = hyper.tieTolerance ?? DEFAULT_PORTFOLIO.tieTolerance;
     const before = scoreSpec(spec, rolePrompts, req);
     const after = scoreSpec(reassigned.spec, rolePrompts, req);
