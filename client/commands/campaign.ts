@@ -130,11 +130,19 @@ export async function runCampaign(spec: CampaignSpec, opts: { json: boolean; rer
  * methods' runs are kept, and with common random numbers they would come out the same).
  */
 async function forgetRuns(client: Client, campaignId: string, methods: readonly string[], say: (m: string) => void): Promise<void> {
+  const { WorkflowNotFoundError } = lazy<typeof import('@temporalio/client')>('@temporalio/client', __filename);
+  // Only "no such workflow" means not running: any other error must not let a running campaign's
+  // stored runs be forgotten (its cursor has passed them, so they would never run again).
   const running = await client.workflow
     .getHandle(campaignId)
     .describe()
-    .then((d) => d.status.name === 'RUNNING')
-    .catch(() => false);
+    .then(
+      (d) => d.status.name === 'RUNNING',
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
   if (running) throw new UserError(`--rerun-methods: campaign ${campaignId} is running; wait for it to finish (or cancel it) first`);
   const { resultsStore } = lazy<typeof import('../../activities/campaign')>('../../activities/campaign', __filename);
   const forgotten = await (await resultsStore()).deleteRuns(campaignId, methods);
