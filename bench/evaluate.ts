@@ -228,6 +228,11 @@ async function main(): Promise<void> {
     .option('--profile-limit <n>', "profile-split queries per backbone to profile on before each campaign (0: the pool file's profile)", '40')
     .parse()
     .opts<Record<string, string>>();
+  const profileLimit = Number(o.profileLimit);
+  if (!Number.isInteger(profileLimit) || profileLimit < 0) {
+    process.stderr.write(`evaluate: --profile-limit: expected a whole number ≥ 0 (got "${o.profileLimit}")\n`);
+    process.exit(2);
+  }
   const root = datasetsRoot(o.dataRoot);
   if (!root) {
     process.stderr.write('evaluate: no datasets folder found; pass --data-root or set AGENTBALANCE_DATASETS\n');
@@ -249,7 +254,6 @@ async function main(): Promise<void> {
   for (const benchmark of o.benchmarks!.split(',').map((s) => s.trim()).filter(Boolean)) {
     const t0 = Date.now();
     process.stderr.write(`evaluate: ${benchmark}…\n`);
-    const profileLimit = Number(o.profileLimit);
     let profile: BenchmarkResult['profile'] = { source: 'pool-file', observations: 0, items: 0, wallS: 0 };
     if (profileLimit > 0) {
       // Profile split only (never the test split): the designer then trains on the measured profile.
@@ -296,8 +300,8 @@ async function main(): Promise<void> {
     'Queries per benchmark': results.map((r) => `${r.benchmark} ${r.queries}`).join(', ') + ' (the first N of each test split, or all of it: the seeded 20/30/50 profile/train/test split puts 75 of HumanEval\'s 164 problems in its test split)',
     'Wall time': `${((Date.now() - started) / 60000).toFixed(1)} min on ${os.cpus().length} CPU cores; load average ${load0.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end (the machine is shared)`,
     'Pool profile':
-      Number(o.profileLimit) > 0
-        ? `profiled per benchmark on its profile split before its campaign (${o.profileLimit} queries × every backbone, alone as the decision agent): measured output lengths and latency models; abilities: the pool file's as a prior (sd ${results[0]?.profile.thetaPriorSd ?? '–'} logit) updated by a 1PL fit; σ_b: held-out error of the difficulty regressor`
+      profileLimit > 0
+        ? `profiled per benchmark on its profile split before its campaign (${profileLimit} queries × every backbone, alone as the decision agent): measured output lengths and latency models; abilities: the pool file's as a prior (sd ${results[0]?.profile.thetaPriorSd ?? '–'} logit) updated by a 1PL fit; σ_b: held-out error of the difficulty regressor`
         : "the pool file's (no profiling: --profile-limit 0)",
     'Common random numbers': 'yes: a call\'s outcome depends on (seed, backbone, query, prompt, sample index) only',
     'Command': `npm run evaluate -- ${process.argv.slice(2).join(' ')}`.trim(),

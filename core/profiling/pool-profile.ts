@@ -130,7 +130,7 @@ export function difficultySpreadOf(reg: DifficultyRegressor): number | undefined
   return reg.heldOutRmse ?? reg.trainRmse;
 }
 
-/** Mean output tokens of `b` in role `role` (a role id): its measured figure when profiled, else the domain's mean. */
+/** Measured mean output tokens of `b` in role `role` (a role id) and `domain`; undefined when profiling did not measure that role there. */
 export function roleOutputTokensOf(b: ProfiledBackbone, role: string | undefined, domain: Domain): number | undefined {
   return role !== undefined ? b.roleOutputTokens?.[role]?.[domain] : undefined;
 }
