@@ -27,6 +27,9 @@ export interface DesignerJobArgs {
   skipBadRecords?: boolean;
 }
 
+/** Profile-split queries per backbone when the job does not say. */
+const PROFILE_QUERIES = 40;
+
 export const loadOpts = (args: DesignerJobArgs) => ({ skipBad: args.skipBadRecords ?? false });
 
 /** One backbone alone on one query, as the decision agent: what profiling observes. */
@@ -44,9 +47,7 @@ function profileCallInput(b: Backbone, task: Task, seed: string): RunMasInput {
 
 /** Every (backbone, profile-split query) the profiling workflow runs, as single-agent runMas inputs. */
 async function planProfiling(args: DesignerJobArgs): Promise<{ key: string; input: RunMasInput }[]> {
-  const pool = loadPool(args.pool);
-  const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
-  const tasks = profile.slice(0, args.limit ?? 40);
+  const { pool, tasks } = await profileContext(args);
   const out: { key: string; input: RunMasInput }[] = [];
   for (const b of pool.backbones) {
     for (const task of tasks) {
@@ -100,13 +101,13 @@ interface ProfileContext {
 const profileContexts = new LRUCache<string, Promise<ProfileContext>>({ max: 16 });
 
 function profileContext(args: DesignerJobArgs): Promise<ProfileContext> {
-  const k = JSON.stringify([args.pool, args.benchmark, args.datasetPath ?? null, args.seed, args.limit ?? 40, args.skipBadRecords ?? false]);
+  const k = JSON.stringify([args.pool, args.benchmark, args.datasetPath ?? null, args.seed, args.limit ?? PROFILE_QUERIES, args.skipBadRecords ?? false]);
   let c = profileContexts.get(k);
   if (!c) {
     c = (async () => {
       const pool = loadPool(args.pool);
       const { profile } = await loadSplits(args.benchmark, args.datasetPath, args.seed, loadOpts(args));
-      return { pool, tasks: profile.slice(0, args.limit ?? 40) };
+      return { pool, tasks: profile.slice(0, args.limit ?? PROFILE_QUERIES) };
     })();
     profileContexts.set(k, c);
     c.catch(() => profileContexts.delete(k));
